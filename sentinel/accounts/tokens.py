@@ -1,0 +1,206 @@
+"""API tokens: issuing, authenticating, listing, revoking and rotating.
+
+Only a SHA-256 hash of each secret is stored; the secret is shown once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sentinel.accounts.principal import SCOPES, Principal, Role
+from sentinel.accounts.views import token_view
+from sentinel.clock import Clock, IdGenerator, isoformat
+from sentinel.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from sentinel.pagination import PageRequest, page_meta, paginate
+from sentinel.store.db import Database
+from sentinel.store.models import ApiToken, Membership
+
+TOKEN_PREFIX = "ms_live_"
+SECRET_LENGTH = 40
+MAX_TOKEN_LENGTH = 200
+# Writing last-used time on every request would turn every read into a write.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _hint(secret: str) -> str:
+    return f"{TOKEN_PREFIX}...{secret[-4:]}"
+
+
+def parse_scopes(scopes: list[str] | None) -> str:
+    """Validate requested scopes; both by default. Raises ValidationError."""
+    if scopes is None:
+        return ",".join(SCOPES)
+    chosen = []
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise ValidationError.field("scopes", f"Unknown scope '{scope}': use 'read' and/or 'write'.")
+        if scope not in chosen:
+            chosen.append(scope)
+    if not chosen:
+        raise ValidationError.field("scopes", "At least one scope is required.")
+    return ",".join(s for s in SCOPES if s in chosen)
+
+
+class TokenService:
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
+        self.db = db
+        self.clock = clock
+        self.ids = ids
+
+    def issue(
+        self,
+        session: Session,
+        *,
+        user_id: str,
+        organization_id: str,
+        name: str,
+        scopes: str,
+        expires_at: datetime | None = None,
+        secret: str | None = None,
+    ) -> tuple[ApiToken, str]:
+        """Create a token row inside the caller's transaction; returns it with its secret."""
+        secret = secret or TOKEN_PREFIX + self.ids.secret(SECRET_LENGTH)
+        token = ApiToken(
+            id=self.ids.new("tok"),
+            user_id=user_id,
+            organization_id=organization_id,
+            name=name,
+            secret_hash=hash_secret(secret),
+            secret_hint=_hint(secret),
+            scopes=scopes,
+            created_at=self.clock.now(),
+            expires_at=expires_at,
+        )
+        session.add(token)
+        return token, secret
+
+    def authenticate(self, secret: str | None) -> Principal:
+        """Resolve a bearer secret to a Principal.
+
+        Raises Unauthorized when the secret is missing, malformed, unknown, revoked or expired.
+        """
+        if not secret:
+            raise Unauthorized()
+        if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_LENGTH:
+            raise Unauthorized(f"Malformed API token: tokens start with '{TOKEN_PREFIX}'.")
+        digest = hash_secret(secret)
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == digest))
+            # Compare digests in constant time even though the lookup was by digest.
+            if token is None or not hmac.compare_digest(token.secret_hash, digest):
+                raise Unauthorized("Invalid API token.")
+            if token.revoked_at is not None:
+                raise Unauthorized("This API token has been revoked.")
+            if token.expires_at is not None and token.expires_at <= now:
+                raise Unauthorized(f"This API token expired at {isoformat(token.expires_at)}.")
+            rows = session.execute(
+                select(Membership.organization_id, Membership.role).where(
+                    Membership.user_id == token.user_id
+                )
+            ).all()
+            if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+                token.last_used_at = now
+            return Principal(
+                user_id=token.user_id,
+                token_id=token.id,
+                organization_id=token.organization_id,
+                scopes=frozenset(token.scopes.split(",")),
+                roles={org_id: Role[role] for org_id, role in rows},
+            )
+
+    def list(self, principal: Principal, page: PageRequest) -> dict[str, Any]:
+        stmt = (
+            select(ApiToken)
+            .where(ApiToken.user_id == principal.user_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id)
+        )
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            rows, total = paginate(session, stmt, page)
+            return {
+                "tokens": [token_view(row[0], now) for row in rows],
+                "pagination": page_meta(page, total),
+            }
+
+    def create(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        scopes: list[str] | None,
+        expires_at: datetime | None,
+        organization_id: str | None,
+    ) -> dict[str, Any]:
+        """Issue a token for the caller. Raises ValidationError, NotFound, Forbidden."""
+        principal.require_write()
+        name = name.strip()
+        if not name:
+            raise ValidationError.field("name", "Token name must not be blank.")
+        scope_text = parse_scopes(scopes)
+        if not set(scope_text.split(",")) <= principal.scopes:
+            raise Forbidden("A token cannot grant scopes that the calling token does not have.")
+        now = self.clock.now()
+        if expires_at is not None and expires_at <= now:
+            raise ValidationError.field("expiresAt", "expiresAt must be in the future.")
+        org_id = organization_id or principal.organization_id
+        principal.role_in(org_id)
+        with self.db.transaction() as session:
+            token, secret = self.issue(
+                session,
+                user_id=principal.user_id,
+                organization_id=org_id,
+                name=name,
+                scopes=scope_text,
+                expires_at=expires_at,
+            )
+            return {"token": token_view(token, now, secret)}
+
+    def _own(self, session: Session, principal: Principal, token_id: str) -> ApiToken:
+        token = session.get(ApiToken, token_id)
+        if token is None or token.user_id != principal.user_id:
+            raise NotFound(f"Token '{token_id}' was not found.")
+        return token
+
+    def get(self, principal: Principal, token_id: str) -> dict[str, Any]:
+        with self.db.transaction() as session:
+            return {"token": token_view(self._own(session, principal, token_id), self.clock.now())}
+
+    def revoke(self, principal: Principal, token_id: str) -> dict[str, Any]:
+        """Revoke one of the caller's tokens; revoking twice keeps the first time."""
+        principal.require_write()
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            token = self._own(session, principal, token_id)
+            if token.revoked_at is None:
+                token.revoked_at = now
+            return {"token": token_view(token, now)}
+
+    def rotate(self, principal: Principal, token_id: str) -> dict[str, Any]:
+        """Replace a token's secret; the old secret stops working at once.
+
+        Raises NotFound, Conflict (revoked or expired tokens cannot be rotated).
+        """
+        principal.require_write()
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            token = self._own(session, principal, token_id)
+            if token.revoked_at is not None:
+                raise Conflict("A revoked token cannot be rotated; create a new one.")
+            if token.expires_at is not None and token.expires_at <= now:
+                raise Conflict("An expired token cannot be rotated; create a new one.")
+            secret = TOKEN_PREFIX + self.ids.secret(SECRET_LENGTH)
+            token.secret_hash = hash_secret(secret)
+            token.secret_hint = _hint(secret)
+            token.rotated_at = now
+            return {"token": token_view(token, now, secret)}

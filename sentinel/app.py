@@ -1,0 +1,122 @@
+"""The composition root: the one place that chooses concrete ports for a mode.
+
+`serve` uses the configured database, the system clock and random IDs; `mock`
+swaps in an in-memory database, a controllable clock and deterministic IDs.
+Handlers and services are the same in every mode.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from connexion import AsyncApp
+from connexion.jsonifier import Jsonifier
+from connexion.options import SwaggerUIOptions
+from starlette.types import ASGIApp
+
+from sentinel.accounts.organizations import OrganizationService
+from sentinel.accounts.tokens import TokenService
+from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
+from sentinel.domains.service import DomainService
+from sentinel.settings import Settings
+from sentinel.store.db import Database
+from sentinel.web import errors as web_errors
+from sentinel.web.middleware import SentinelMiddleware
+from sentinel.web.responses import dumps
+from sentinel.web.validation import NamedParameterValidator
+
+Mode = Literal["serve", "mock"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "openapi.yaml"
+
+try:
+    VERSION = version("mailsentinel-server")
+except PackageNotFoundError:  # running from a source tree without installation
+    VERSION = "0.0.0"
+
+
+@dataclass
+class Services:
+    """Everything a handler or CLI command may call, already wired."""
+
+    settings: Settings
+    mode: Mode
+    db: Database
+    clock: Clock
+    ids: IdGenerator
+    tokens: TokenService
+    organizations: OrganizationService
+    domains: DomainService
+    version: str = VERSION
+
+
+def build_services(
+    settings: Settings,
+    mode: Mode = "serve",
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    migrate: bool = True,
+) -> Services:
+    """Wire the services for a mode; brings the schema up to date unless told not to."""
+    database = db or Database(settings.database_url)
+    if migrate:
+        database.migrate()
+    clock = clock or SystemClock()
+    ids = ids or RandomIds()
+    tokens = TokenService(database, clock, ids)
+    return Services(
+        settings=settings,
+        mode=mode,
+        db=database,
+        clock=clock,
+        ids=ids,
+        tokens=tokens,
+        organizations=OrganizationService(database, clock, ids, tokens),
+        domains=DomainService(database, clock, ids),
+    )
+
+
+def load_spec() -> dict[str, Any]:
+    with SPEC_PATH.open(encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh))
+
+
+class _CompactJson(Jsonifier):
+    def __init__(self) -> None:
+        super().__init__(json_module=None)
+
+    def dumps(self, data: Any, **kwargs: Any) -> str:
+        return dumps(data).decode("utf-8")
+
+
+def create_app(
+    settings: Settings | None = None,
+    mode: Mode = "serve",
+    *,
+    services: Services | None = None,
+    validate_responses: bool = False,
+) -> ASGIApp:
+    """The ASGI application for `mode`, served by uvicorn or driven in-process by tests."""
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings, mode)
+    logging.getLogger("sentinel").setLevel(settings.log_level.upper())
+    app = AsyncApp(
+        __name__, specification_dir=str(ROOT), jsonifier=_CompactJson(), pythonic_params=True
+    )
+    app.add_api(
+        SPEC_PATH.name,
+        strict_validation=True,
+        validator_map={"parameter": NamedParameterValidator},
+        validate_responses=validate_responses,
+        swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
+    )
+    web_errors.install(app, web_errors.AllowedMethods(load_spec()))
+    return SentinelMiddleware(app, services, settings.max_body_bytes)

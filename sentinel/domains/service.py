@@ -1,0 +1,173 @@
+"""Monitored domains: create, list, read, update, delete, per organization."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sentinel.accounts.principal import MANAGE, READ, Principal
+from sentinel.clock import Clock, IdGenerator, isoformat
+from sentinel.domains.names import normalize_domain, to_unicode
+from sentinel.errors import Conflict, NotFound, ValidationError
+from sentinel.pagination import PageRequest, page_meta, paginate
+from sentinel.store.db import Database
+from sentinel.store.models import Domain
+
+VERIFICATION_PREFIX = "_mailsentinel"
+VERIFICATION_VALUE = "mailsentinel-verify="
+MAX_SELECTORS = 50
+_SELECTOR = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
+
+
+def clean_selectors(raw: list[str]) -> list[str]:
+    """Lower-case, de-duplicated DKIM selectors (RFC 6376 §3.1: dot-separated labels)."""
+    selectors: list[str] = []
+    for item in raw:
+        selector = item.strip().lower().rstrip(".")
+        if not _SELECTOR.match(selector) or len(selector) > 200:
+            raise ValidationError.field(
+                "dkimSelectors", f"'{item[:80]}' is not a valid DKIM selector (letters, digits, '-', '_', '.')."
+            )
+        if selector not in selectors:
+            selectors.append(selector)
+    if len(selectors) > MAX_SELECTORS:
+        raise ValidationError.field("dkimSelectors", f"At most {MAX_SELECTORS} selectors per domain.")
+    return selectors
+
+
+def domain_view(domain: Domain, detail: bool = False) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": domain.id,
+        "organizationId": domain.organization_id,
+        "domain": domain.name,
+        "unicodeDomain": to_unicode(domain.name),
+        "description": domain.description,
+        "verified": domain.verified_at is not None,
+        "verifiedAt": isoformat(domain.verified_at),
+        "verification": {
+            "recordType": "TXT",
+            "recordName": f"{VERIFICATION_PREFIX}.{domain.name}",
+            "recordValue": f"{VERIFICATION_VALUE}{domain.verification_token}",
+        },
+        "dkimSelectors": list(domain.dkim_selectors or []),
+        "createdAt": isoformat(domain.created_at),
+        "updatedAt": isoformat(domain.updated_at),
+    }
+    if detail:
+        view.update({"dmarcRecords": [], "spfRecords": [], "dkimRecords": []})
+    return view
+
+
+def _filtered(stmt: Select[Any], verified: bool | None, q: str | None) -> Select[Any]:
+    if verified is True:
+        stmt = stmt.where(Domain.verified_at.is_not(None))
+    elif verified is False:
+        stmt = stmt.where(Domain.verified_at.is_(None))
+    if q:
+        needle = q.strip().lower()
+        try:
+            needle = needle.encode("idna").decode("ascii") if not needle.isascii() else needle
+        except UnicodeError:
+            pass
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Domain.name.like(f"%{escaped}%", escape="\\"))
+    return stmt
+
+
+class DomainService:
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
+        self.db = db
+        self.clock = clock
+        self.ids = ids
+
+    def _list(self, stmt: Select[Any], page: PageRequest, verified: bool | None, q: str | None) -> dict[str, Any]:
+        stmt = _filtered(stmt, verified, q).order_by(Domain.name, Domain.id)
+        with self.db.transaction() as session:
+            rows, total = paginate(session, stmt, page)
+            return {"domains": [domain_view(r[0]) for r in rows], "pagination": page_meta(page, total)}
+
+    def list_visible(
+        self, principal: Principal, page: PageRequest, verified: bool | None = None, q: str | None = None,
+        organization_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Every domain in every organization the caller belongs to."""
+        org_ids = principal.organization_ids
+        if organization_id is not None:
+            principal.role_in(organization_id)
+            org_ids = [organization_id]
+        return self._list(select(Domain).where(Domain.organization_id.in_(org_ids)), page, verified, q)
+
+    def list_for_org(
+        self, principal: Principal, org_id: str, page: PageRequest, verified: bool | None = None, q: str | None = None
+    ) -> dict[str, Any]:
+        principal.require_role(org_id, READ, "list domains")
+        return self._list(select(Domain).where(Domain.organization_id == org_id), page, verified, q)
+
+    def create(
+        self, principal: Principal, org_id: str, name: str, description: str | None = None,
+        dkim_selectors: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Add a domain. Raises ValidationError, Forbidden, NotFound, Conflict (already there)."""
+        principal.require_write()
+        principal.require_role(org_id, MANAGE, "add domains")
+        ascii_name = normalize_domain(name)
+        selectors = clean_selectors(dkim_selectors or [])
+        now = self.clock.now()
+        domain = Domain(
+            id=self.ids.new("dom"),
+            organization_id=org_id,
+            name=ascii_name,
+            description=description.strip() if description else None,
+            verification_token=self.ids.secret(32),
+            dkim_selectors=selectors,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.db.transaction() as session:
+                exists = session.scalar(
+                    select(Domain.id).where(Domain.organization_id == org_id, Domain.name == ascii_name)
+                )
+                if exists:
+                    raise Conflict(f"The domain '{ascii_name}' is already monitored by this organization ({exists}).")
+                session.add(domain)
+        except IntegrityError:
+            # A concurrent create of the same name won the race.
+            raise Conflict(f"The domain '{ascii_name}' is already monitored by this organization.") from None
+        return {"domain": domain_view(domain, detail=True)}
+
+    def load(self, session: Session, principal: Principal, domain_id: str) -> Domain:
+        """The domain if the caller can see it; NotFound otherwise (tenant isolation)."""
+        domain = session.get(Domain, domain_id)
+        if domain is None or domain.organization_id not in principal.roles:
+            raise NotFound(f"Domain '{domain_id}' was not found.")
+        return domain
+
+    def get(self, principal: Principal, domain_id: str) -> dict[str, Any]:
+        with self.db.transaction() as session:
+            return {"domain": domain_view(self.load(session, principal, domain_id), detail=True)}
+
+    def update(self, principal: Principal, domain_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        principal.require_write()
+        with self.db.transaction() as session:
+            domain = self.load(session, principal, domain_id)
+            principal.require_role(domain.organization_id, MANAGE, "change domains")
+            if "description" in changes:
+                text = changes["description"]
+                domain.description = text.strip() if text else None
+            if "dkimSelectors" in changes:
+                domain.dkim_selectors = clean_selectors(changes["dkimSelectors"])
+            domain.updated_at = self.clock.now()
+            return {"domain": domain_view(domain, detail=True)}
+
+    def delete(self, principal: Principal, domain_id: str) -> dict[str, Any]:
+        principal.require_write()
+        with self.db.transaction() as session:
+            domain = self.load(session, principal, domain_id)
+            principal.require_role(domain.organization_id, MANAGE, "delete domains")
+            session.delete(domain)
+        return {"id": domain_id, "deleted": True}

@@ -1,0 +1,404 @@
+"""Stream an aggregate report's records with lxml iterparse, in flat memory.
+
+RFC 7489 Appendix C and RFC 9990 documents are read alike. Elements are
+cleared as soon as they are read, so memory does not grow with the number of
+records. No DTD is loaded, no entity is resolved, nothing is fetched, and a
+document with a DOCTYPE is refused before libxml2 sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
+from types import TracebackType
+from typing import Final
+
+from lxml import etree
+
+from sentinel.errors import InvalidReport
+
+from . import extract
+from .fields import SkipRecord, local, read_metadata, read_policy, read_record, text, where
+from .limits import DEFAULT_LIMITS, ParseLimits
+from .model import PolicyPublished, Record, Report, ReportMetadata, SkippedRecord
+from .source import Origin, ReportSource
+from .streams import Readable, peek
+
+_HEADER_READY: Final = object()
+_PREMATURE_END = 77  # libxml2 XML_ERR_TAG_NOT_FINISHED
+
+
+class _Tracker:
+    """Counts the lines lxml has been given, to tell truncation from a mid-file error."""
+
+    def __init__(self, stream: Readable) -> None:
+        self._stream = stream
+        self.lines = 1
+        self.eof = False
+
+    def read(self, size: int = -1, /) -> bytes:
+        chunk = self._stream.read(size)
+        if chunk:
+            self.lines += chunk.count(b"\n")
+        else:
+            self.eof = True
+        return chunk
+
+
+def check_prolog(head: bytes, limit: int) -> None:
+    """Refuse a DOCTYPE (entity expansion, external entities) before parsing starts."""
+    pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    size = len(head)
+    while pos < size:
+        while pos < size and head[pos] in b" \t\r\n":
+            pos += 1
+        if head.startswith(b"<?", pos):
+            end = head.find(b"?>", pos)
+            pos = size if end < 0 else end + 2
+        elif head.startswith(b"<!--", pos):
+            end = head.find(b"-->", pos)
+            pos = size if end < 0 else end + 3
+        elif head.startswith(b"<!", pos):
+            line = head.count(b"\n", 0, pos) + 1
+            raise InvalidReport(
+                f"The XML declares a DOCTYPE (line {line}); document type definitions are "
+                "refused because they allow entity-expansion and external-entity attacks, "
+                "and DMARC reports never need one."
+            )
+        else:
+            return
+    if size >= limit:
+        raise InvalidReport(f"The XML has no root element in its first {limit} bytes.")
+
+
+class ReportReader:
+    """An open aggregate report: metadata and policy now, records as you iterate.
+
+    Use as a context manager. ``metadata`` and ``policy`` are read when the
+    reader is created; iterate (or call ``batches``) for the records, each
+    yielded once. ``skipped``, ``warnings`` and the running totals grow while
+    iterating and are final once the records are exhausted.
+    """
+
+    def __init__(self, source: ReportSource, limits: ParseLimits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
+        self.skipped: list[SkippedRecord] = []
+        self.warnings: list[str] = []
+        self._extensions: set[str] = set()
+        self.record_count = 0
+        self.message_count = 0
+        self.dmarc_pass_count = 0
+        self.finished = False
+        self._origin = Origin(source)
+        self._stack = ExitStack()
+        self._recover = False
+        self._resume_from = 0
+        self._metadata: ReportMetadata | None = None
+        self._policy: PolicyPublished | None = None
+        self._version: str | None = None
+        self._namespace: str | None = None
+        self._header_ready = False
+        self._prescan = False
+        try:
+            self._start()
+            while not self._header_ready:
+                if self._pull() is None and not self._header_ready:
+                    raise InvalidReport("The XML ends before the report's metadata.")
+        except BaseException:
+            self.close()
+            raise
+
+    # -- public surface -------------------------------------------------------------
+
+    @property
+    def metadata(self) -> ReportMetadata:
+        assert self._metadata is not None
+        return self._metadata
+
+    @property
+    def policy(self) -> PolicyPublished:
+        assert self._policy is not None
+        return self._policy
+
+    @property
+    def extensions(self) -> list[str]:
+        """Namespaced extension elements seen so far (RFC 9990 §3.1.1.4)."""
+        return sorted(self._extensions)
+
+    def __iter__(self) -> Iterator[Record]:
+        while True:
+            record = self._pull()
+            if record is None:
+                return
+            yield record
+
+    def batches(self, size: int = 1000) -> Iterator[list[Record]]:
+        """The records in lists of at most ``size``, for batched database writes."""
+        batch: list[Record] = []
+        for record in self:
+            batch.append(record)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def read_all(self) -> Report:
+        """Materialise the records not yet iterated into a Report, and close."""
+        try:
+            records = list(self)
+        finally:
+            self.close()
+        return Report(self.metadata, self.policy, records, list(self.skipped),
+                      list(self.warnings), self.extensions)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> ReportReader:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- machinery ------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._stack.close()
+        self._stack = ExitStack()
+        raw, seekable = self._origin.open(self._stack)
+        xml = self._stack.enter_context(extract.open_xml(raw, self.limits, seekable=seekable))
+        head, stream = peek(xml.stream, self.limits.max_prolog_bytes)
+        check_prolog(head, self.limits.max_prolog_bytes)
+        self._xml = xml
+        self._tracker = _Tracker(stream)
+        self._events = etree.iterparse(
+            self._tracker, events=("start", "end"), resolve_entities=False, no_network=True,
+            load_dtd=False, dtd_validation=False, attribute_defaults=False, huge_tree=False,
+            remove_comments=True, remove_pis=True, recover=self._recover,
+        )
+        self._gen = self._walk()
+
+    def _pull(self) -> Record | None:
+        """The next record, or None at the end; handles malformed XML."""
+        while not self.finished:
+            gen = self._gen
+            try:
+                item = next(gen)
+            except StopIteration:
+                if gen is not self._gen:
+                    continue  # restarted from the beginning
+                self._finish()
+                return None
+            except etree.XMLSyntaxError as exc:
+                self._on_syntax_error(exc)
+                continue
+            if item is _HEADER_READY:
+                if self._header_ready:
+                    continue
+                self._header_ready = True
+                return None
+            assert isinstance(item, Record)
+            return item
+        return None
+
+    def _finish(self) -> None:
+        self.finished = True
+        if self._xml.repair is not None and self._xml.repair.replaced_at is not None:
+            self.warnings.append(
+                f"Invalid UTF-8 at byte {self._xml.repair.replaced_at} of the XML was replaced "
+                "with U+FFFD."
+            )
+        self.close()
+
+    def _on_syntax_error(self, exc: etree.XMLSyntaxError) -> None:
+        line, column = exc.position if exc.position else (exc.lineno, 0)
+        detail = exc.msg.split(", line ")[0] if exc.msg else "malformed XML"
+        code: int = getattr(exc, "code", 0)
+        if code in (1, 4) and not self._header_ready and line <= 1:
+            raise InvalidReport(f"{extract.NOT_AGGREGATE}: {self._xml.description} holds no XML "
+                                f"element ({detail}).") from None
+        at_end = code == _PREMATURE_END or line >= self._tracker.lines
+        truncated = self._tracker.eof and at_end
+        if truncated:
+            raise InvalidReport(
+                f"The report is truncated: the XML ends at line {line} before the report is "
+                f"complete ({detail})."
+            ) from None
+        if self._recover or not self._origin.reopenable:
+            raise InvalidReport(
+                f"The XML is malformed at line {line}, column {column}: {detail}."
+            ) from None
+        self.warnings.append(
+            f"The XML is malformed at line {line}, column {column} ({detail}); it was re-read "
+            "in recovery mode, so values near that line may be incomplete."
+        )
+        self._recover = True
+        self._resume_from = self._index
+        self._start()
+
+    def _walk(self) -> Iterator[object]:
+        limits = self.limits
+        depth = 0
+        feedback_depth = 0
+        wrapper: str | None = None
+        in_record = False
+        record_elements = 0
+        self._index = 0
+        for event, el in self._events:
+            if event == "start":
+                depth += 1
+                if depth > limits.max_xml_depth:
+                    raise InvalidReport(f"The XML nests deeper than {limits.max_xml_depth} "
+                                        f"elements at {where(el)} (ParseLimits.max_xml_depth).")
+                if in_record:
+                    record_elements += 1
+                    if record_elements > limits.max_record_elements:
+                        raise InvalidReport(
+                            f"The <record> ending near {where(el)} has more than "
+                            f"{limits.max_record_elements} elements "
+                            "(ParseLimits.max_record_elements)."
+                        )
+                elif not feedback_depth:
+                    feedback_depth, wrapper = self._find_root(el, depth, wrapper)
+                elif depth == feedback_depth + 1 and local(el.tag) == "record":
+                    in_record = True
+                    record_elements = 0
+                    if not self._header_ready:
+                        status = self._complete_header(el)
+                        if status == "restart":
+                            return
+                        if status == "ready":
+                            yield _HEADER_READY
+                continue
+            depth -= 1
+            if not feedback_depth:
+                if depth == 0:
+                    raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is "
+                                        f"<{local(el.tag)}>, not <feedback>.")
+                continue
+            if depth == feedback_depth:
+                in_record = False
+                self._top_level(el)
+            elif depth < feedback_depth:
+                break
+            else:
+                continue
+            if local(el.tag) == "record" and not self._prescan:
+                record = self._record(el)
+                _discard(el)
+                if record is not None:
+                    yield record
+            else:
+                _discard(el)
+        if not feedback_depth:
+            raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML has no <feedback> element.")
+        if not self._header_ready and self._complete_header(None) == "ready":
+            yield _HEADER_READY
+
+    def _find_root(self, el: etree._Element, depth: int, wrapper: str | None
+                   ) -> tuple[int, str | None]:
+        name = local(el.tag)
+        if depth == 1:
+            if getattr(el.getroottree().docinfo, "doctype", ""):
+                raise InvalidReport("The XML declares a DOCTYPE; it is refused.")
+            if name == "feedback":
+                self._namespace = _namespace(el.tag)
+                return 1, None
+            return 0, name
+        if depth == 2 and name == "feedback":
+            # A stray wrapper such as an unclosed <xs:schema> (seen from some reporters).
+            self.warnings.append(f"The <feedback> element is wrapped in <{wrapper}>; "
+                                 "the wrapper was ignored.")
+            self._namespace = _namespace(el.tag)
+            return 2, None
+        raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is <{wrapper}>, "
+                            "not <feedback>.")
+
+    def _top_level(self, el: etree._Element) -> None:
+        name = local(el.tag)
+        if name == "report_metadata" and self._metadata is None:
+            self._metadata = read_metadata(el, self._version, self._namespace,
+                                           self.limits.max_text_length)
+        elif name == "policy_published" and self._policy is None:
+            self._policy = read_policy(el)
+        elif name == "version":
+            self._version = text(el, 20)
+        elif name == "extension":
+            for child in el:
+                if isinstance(child.tag, str) and len(self._extensions) < 20:
+                    self._extensions.add(child.tag)
+
+    def _complete_header(self, first_record: etree._Element | None) -> str:
+        """Finish the header at the first record: "ready", "prescan" or "restart"."""
+        if self._metadata is not None and self._policy is not None:
+            if self._version and not self._metadata.schema_version:
+                self._metadata = replace(self._metadata, schema_version=self._version)
+            if self._prescan:
+                # The header came after the records: read the records again from the start.
+                self._prescan = False
+                self._start()
+                return "restart"
+            return "ready"
+        missing = "<report_metadata>" if self._metadata is None else "<policy_published>"
+        if first_record is None:
+            raise InvalidReport(f"The report has no {missing}.")
+        if not self._origin.reopenable:
+            raise InvalidReport(f"{missing} comes after the first <record> ({where(first_record)})"
+                                "; upload the file rather than a stream so it can be read twice.")
+        self._prescan = True
+        return "prescan"
+
+    def _record(self, el: etree._Element) -> Record | None:
+        index = self._index
+        self._index += 1
+        if index < self._resume_from:
+            return None
+        if index >= self.limits.max_records:
+            raise InvalidReport(f"The report has more than {self.limits.max_records} records "
+                                "(ParseLimits.max_records).")
+        try:
+            record = read_record(el, index, self.policy, self._extensions)
+        except SkipRecord as exc:
+            self.skipped.append(SkippedRecord(index, str(exc)))
+            return None
+        self.record_count += 1
+        self.message_count += record.count
+        if record.dmarc_pass:
+            self.dmarc_pass_count += record.count
+        return record
+
+
+def _namespace(tag: str) -> str | None:
+    return tag[1 : tag.find("}")] if tag.startswith("{") else None
+
+
+def _discard(el: etree._Element) -> None:
+    """Free a finished top-level element and anything before it (flat memory)."""
+    el.clear()
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
+
+
+def open_report(source: ReportSource, limits: ParseLimits = DEFAULT_LIMITS) -> ReportReader:
+    """Open a DMARC aggregate report for streaming its records.
+
+    ``source`` is the file's bytes, a binary stream or a path; its format
+    (XML, gzip, zip, e-mail) is recognised from its content. Returns a
+    ReportReader whose ``metadata`` and ``policy`` are already read.
+    Raises InvalidReport (422) when the file is not an aggregate report, is
+    broken beyond repair or exceeds a ParseLimits cap; iterating the records
+    can raise it too (a truncated file, too many records). Raises TypeError
+    for a source of another type.
+    """
+    return ReportReader(source, limits)
+
+
+def parse_report(source: ReportSource, limits: ParseLimits = DEFAULT_LIMITS) -> Report:
+    """Parse a whole DMARC aggregate report into memory; raises as ``open_report``."""
+    with open_report(source, limits) as reader:
+        return reader.read_all()

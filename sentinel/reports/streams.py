@@ -1,0 +1,148 @@
+"""Small read-only stream wrappers: peeking, size caps and UTF-8 repair.
+
+Each wraps anything with ``read(n)`` and is itself readable that way, so the
+layers (file -> gunzip -> cap -> repair -> lxml) stream without buffering.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sentinel.errors import InvalidReport
+
+CHUNK = 64 * 1024
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def read_exactly(stream: Readable, size: int) -> bytes:
+    """Up to ``size`` bytes, fewer only at end of stream (``read`` may return short)."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(remaining, CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(parts)
+
+
+class HeadStream:
+    """A stream whose first bytes were already read (to sniff them) and are replayed."""
+
+    def __init__(self, head: bytes, rest: Readable) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            if size < 0 or size >= len(self._head):
+                out, self._head = self._head, b""
+                if size < 0:
+                    return out + self._rest.read()
+                return out
+            out, self._head = self._head[:size], self._head[size:]
+            return out
+        return self._rest.read(size)
+
+
+def peek(stream: Readable, size: int) -> tuple[bytes, HeadStream]:
+    """The first ``size`` bytes of a stream and a stream that still yields them."""
+    head = read_exactly(stream, size)
+    return head, HeadStream(head, stream)
+
+
+class CappedStream:
+    """Refuses to yield more than ``limit`` bytes: the guard against compression bombs.
+
+    Exceptions of the types in ``errors`` (a corrupt gzip, a bad zip CRC) raised by
+    the wrapped stream become InvalidReport naming ``what``.
+    """
+
+    def __init__(self, stream: Readable, limit: int, what: str,
+                 errors: tuple[type[BaseException], ...] = ()) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._what = what
+        self._errors = errors
+        self.total = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size < 0 or size > CHUNK:
+            size = CHUNK
+        try:
+            chunk = self._stream.read(size)
+        except InvalidReport:
+            raise
+        except self._errors as exc:
+            raise InvalidReport(f"{self._what} is corrupt or truncated ({exc}).") from None
+        self.total += len(chunk)
+        if self.total > self._limit:
+            raise InvalidReport(
+                f"{self._what} inflates to more than {self._limit // (1024 * 1024)} MiB "
+                "(ParseLimits.max_decompressed_bytes); refused as a possible compression bomb."
+            )
+        return chunk
+
+
+class Utf8Repair:
+    """Passes UTF-8 through, replacing invalid byte sequences with U+FFFD.
+
+    Real reporters occasionally emit a stray Latin-1 byte in a domain name; libxml2
+    rejects the whole document for it, so the bytes are repaired (and the caller
+    warned through ``replaced_at``, the offset of the first bad byte).
+    """
+
+    def __init__(self, stream: Readable) -> None:
+        self._stream = stream
+        self._carry = b""
+        self._offset = 0
+        self._eof = False
+        self.replaced_at: int | None = None
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._eof:
+            return b""
+        if size < 0 or size > CHUNK:
+            size = CHUNK
+        chunk = self._stream.read(size)
+        if not chunk:
+            self._eof = True
+            data, self._carry = self._carry, b""
+        else:
+            data, self._carry = _split_incomplete(self._carry + chunk)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if self.replaced_at is None:
+                self.replaced_at = self._offset + exc.start
+            self._offset += len(data)
+            return data.decode("utf-8", "replace").encode("utf-8")
+        self._offset += len(data)
+        if not data and not self._eof:
+            return self.read(size)
+        return data
+
+
+def _split_incomplete(data: bytes) -> tuple[bytes, bytes]:
+    """Split off a multi-byte UTF-8 sequence cut by the chunk boundary."""
+    i = len(data) - 1
+    while i >= 0 and len(data) - i <= 4 and (data[i] & 0xC0) == 0x80:
+        i -= 1
+    if i < 0:
+        return data, b""
+    lead = data[i]
+    if lead >= 0xF0:
+        need = 4
+    elif lead >= 0xE0:
+        need = 3
+    elif lead >= 0xC0:
+        need = 2
+    else:
+        need = 1
+    if len(data) - i < need:
+        return data[:i], data[i:]
+    return data, b""

@@ -1,0 +1,40 @@
+"""What handlers use: the composed services, the caller, and envelope builders."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
+
+from sentinel.accounts.principal import Principal
+from sentinel.pagination import PageRequest
+from sentinel.web import context
+from sentinel.web.responses import envelope
+
+if TYPE_CHECKING:
+    from sentinel.app import Services
+
+
+def services() -> Services:
+    return context.services()
+
+
+def caller() -> Principal:
+    return context.principal()
+
+
+def pages(page: int = 1, limit: int = 50) -> PageRequest:
+    return PageRequest(page=page, limit=limit)
+
+
+def ok(data: Any) -> Response:
+    return envelope(data)
+
+
+def created(data: Any) -> Response:
+    return envelope(data, status=201)
+
+
+def cached(data: Any) -> Response:
+    """A GET answer with an ETag; 304 when the client's If-None-Match still matches."""
+    return envelope(data, if_none_match=context.header("if-none-match"), cacheable=True)
