@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import gzip
 import io
 import re
 import shutil
@@ -27,7 +26,7 @@ from typing import IO, cast
 from sentinel.errors import InvalidReport
 
 from .limits import ParseLimits
-from .streams import CappedStream, Readable, Utf8Repair, peek, read_exactly
+from .streams import CappedStream, GunzipStream, Readable, Utf8Repair, peek, read_exactly
 
 SNIFF_BYTES = 4096
 NOT_AGGREGATE = "Not a DMARC aggregate report"
@@ -103,9 +102,8 @@ def _resolve(stream: Readable, limits: ParseLimits, stack: ExitStack, *, depth: 
     if kind == "xml":
         return _xml_input(head, stream, trail)
     if kind == "gzip":
-        gz = stack.enter_context(gzip.GzipFile(fileobj=cast(IO[bytes], stream), mode="rb"))
-        inner = CappedStream(gz, limits.max_decompressed_bytes, f"The gzip data in {trail}",
-                             errors=_ARCHIVE_ERRORS)
+        gz = GunzipStream(stream, f"The gzip data in {trail}")
+        inner = CappedStream(gz, limits.max_decompressed_bytes, f"The gzip data in {trail}")
         return _resolve(inner, limits, stack, depth=depth + 1, trail=f"the gzip data in {trail}")
     if kind == "zip":
         return _from_zip(stream, limits, stack, depth=depth, trail=trail, seekable=seekable)
@@ -201,16 +199,18 @@ def _from_email(stream: Readable, limits: ParseLimits, stack: ExitStack, *, dept
     parts = [p for p in message.walk() if not p.is_multipart()]
     types = [p.get_content_type() for p in message.walk()]
     subject = str(message.get("Subject", ""))
+    report_type = str(message.get_param("report-type", "") or "").lower()
+    if any(t.startswith("application/tlsrpt") for t in types) or report_type == "tlsrpt" \
+            or message.get("TLS-Report-Domain"):
+        raise InvalidReport(
+            f"{NOT_AGGREGATE}: the e-mail message in {trail} carries an SMTP TLS report "
+            "(RFC 8460); only DMARC aggregate (rua) reports can be uploaded here."
+        )
     if "message/feedback-report" in types or message.get_content_type() == "multipart/report" \
             or re.search(r"(forensic|failure) report", subject, re.I):
         raise InvalidReport(
             f"{NOT_AGGREGATE}: the e-mail message in {trail} is a DMARC failure (forensic) "
             "report about a single message; only aggregate (rua) reports can be uploaded here."
-        )
-    if any(t.startswith("application/tlsrpt") for t in types) or message.get("TLS-Report-Domain"):
-        raise InvalidReport(
-            f"{NOT_AGGREGATE}: the e-mail message in {trail} carries an SMTP TLS report "
-            "(RFC 8460); only DMARC aggregate (rua) reports can be uploaded here."
         )
     parts.sort(key=lambda p: not p.get_content_type().startswith(("application/", "text/xml")))
     for index, part in enumerate(parts):

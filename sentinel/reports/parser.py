@@ -26,6 +26,7 @@ from .source import Origin, ReportSource
 from .streams import Readable, peek
 
 _HEADER_READY: Final = object()
+_RESTART: Final = object()
 _PREMATURE_END = 77  # libxml2 XML_ERR_TAG_NOT_FINISHED
 
 
@@ -196,10 +197,9 @@ class ReportReader:
                 self._on_syntax_error(exc)
                 continue
             if item is _HEADER_READY:
-                if self._header_ready:
-                    continue
-                self._header_ready = True
                 return None
+            if item is _RESTART:
+                continue
             assert isinstance(item, Record)
             return item
         return None
@@ -240,82 +240,101 @@ class ReportReader:
         self._start()
 
     def _walk(self) -> Iterator[object]:
+        """Drive iterparse; top-level children are read once complete, in document order.
+
+        Children of <feedback> are handled when the next one starts (or <feedback>
+        ends), using the tree rather than end events: in recovery mode libxml2 can
+        deliver end events late, but the tree it builds is right.
+        """
         limits = self.limits
         depth = 0
-        feedback_depth = 0
-        wrapper: str | None = None
-        in_record = False
-        record_elements = 0
+        feedback: etree._Element | None = None
+        root_name = ""
+        elements = 0
         self._index = 0
         for event, el in self._events:
-            if event == "start":
-                depth += 1
-                if depth > limits.max_xml_depth:
-                    raise InvalidReport(f"The XML nests deeper than {limits.max_xml_depth} "
-                                        f"elements at {where(el)} (ParseLimits.max_xml_depth).")
-                if in_record:
-                    record_elements += 1
-                    if record_elements > limits.max_record_elements:
-                        raise InvalidReport(
-                            f"The <record> ending near {where(el)} has more than "
-                            f"{limits.max_record_elements} elements "
-                            "(ParseLimits.max_record_elements)."
-                        )
-                elif not feedback_depth:
-                    feedback_depth, wrapper = self._find_root(el, depth, wrapper)
-                elif depth == feedback_depth + 1 and local(el.tag) == "record":
-                    in_record = True
-                    record_elements = 0
-                    if not self._header_ready:
-                        status = self._complete_header(el)
-                        if status == "restart":
-                            return
-                        if status == "ready":
-                            yield _HEADER_READY
-                continue
-            depth -= 1
-            if not feedback_depth:
-                if depth == 0:
+            if event == "end":
+                depth -= 1
+                if el is feedback:
+                    yield from self._drain(feedback, None)
+                    return
+                if feedback is None and el.getparent() is None:
                     raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is "
                                         f"<{local(el.tag)}>, not <feedback>.")
                 continue
-            if depth == feedback_depth:
-                in_record = False
-                self._top_level(el)
-            elif depth < feedback_depth:
-                break
-            else:
+            depth += 1
+            elements += 1
+            if depth > limits.max_xml_depth:
+                depth = sum(1 for _ in el.iterancestors()) + 1
+                if depth > limits.max_xml_depth:
+                    raise InvalidReport(f"The XML nests deeper than {limits.max_xml_depth} "
+                                        f"elements at {where(el)} (ParseLimits.max_xml_depth).")
+            if feedback is None:
+                parent = el.getparent()
+                if parent is None:
+                    if getattr(el.getroottree().docinfo, "doctype", ""):
+                        raise InvalidReport("The XML declares a DOCTYPE; it is refused.")
+                    root_name = local(el.tag)
+                    if root_name == "feedback":
+                        feedback = el
+                elif parent.getparent() is None and local(el.tag) == "feedback":
+                    # A stray wrapper such as an unclosed <xs:schema> (seen in the wild).
+                    self.warnings.append(f"The <feedback> element is wrapped in <{root_name}>; "
+                                         "the wrapper was ignored.")
+                    feedback = el
+                else:
+                    raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is "
+                                        f"<{root_name}>, not <feedback>.")
+                if feedback is not None:
+                    self._namespace = _namespace(feedback.tag)
                 continue
-            if local(el.tag) == "record" and not self._prescan:
-                record = self._record(el)
-                _discard(el)
-                if record is not None:
-                    yield record
-            else:
-                _discard(el)
-        if not feedback_depth:
+            if el.getparent() is feedback:
+                elements = 0
+                for item in self._drain(feedback, el):
+                    if item is _RESTART:
+                        return
+                    yield item
+            elif elements > limits.max_record_elements:
+                raise InvalidReport(
+                    f"The element ending near {where(el)} holds more than "
+                    f"{limits.max_record_elements} elements (ParseLimits.max_record_elements)."
+                )
+        if feedback is None:
             raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML has no <feedback> element.")
-        if not self._header_ready and self._complete_header(None) == "ready":
-            yield _HEADER_READY
+        # The document ended without closing <feedback> (recovery mode): read what is there.
+        yield from self._drain(feedback, None)
 
-    def _find_root(self, el: etree._Element, depth: int, wrapper: str | None
-                   ) -> tuple[int, str | None]:
-        name = local(el.tag)
-        if depth == 1:
-            if getattr(el.getroottree().docinfo, "doctype", ""):
-                raise InvalidReport("The XML declares a DOCTYPE; it is refused.")
-            if name == "feedback":
-                self._namespace = _namespace(el.tag)
-                return 1, None
-            return 0, name
-        if depth == 2 and name == "feedback":
-            # A stray wrapper such as an unclosed <xs:schema> (seen from some reporters).
-            self.warnings.append(f"The <feedback> element is wrapped in <{wrapper}>; "
-                                 "the wrapper was ignored.")
-            self._namespace = _namespace(el.tag)
-            return 2, None
-        raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is <{wrapper}>, "
-                            "not <feedback>.")
+    def _drain(self, feedback: etree._Element, upto: etree._Element | None
+               ) -> Iterator[object]:
+        """Read and free the complete children of <feedback> before ``upto``."""
+        while len(feedback):
+            child = feedback[0]
+            if child is upto:
+                return
+            name = local(child.tag)
+            if name == "record":
+                if not self._header_ready and not self._prescan:
+                    status = self._complete_header(child)
+                    if status == "restart":
+                        yield _RESTART
+                        return
+                    if status == "ready":
+                        self._header_ready = True
+                        yield _HEADER_READY
+                if not self._prescan:
+                    record = self._record(child)
+                    if record is not None:
+                        yield record
+            else:
+                self._top_level(child)
+            del feedback[0]
+        if upto is None and (self._prescan or not self._header_ready):
+            status = self._complete_header(None)
+            if status == "restart":
+                yield _RESTART
+            elif status == "ready":
+                self._header_ready = True
+                yield _HEADER_READY
 
     def _top_level(self, el: etree._Element) -> None:
         name = local(el.tag)
@@ -373,15 +392,6 @@ class ReportReader:
 
 def _namespace(tag: str) -> str | None:
     return tag[1 : tag.find("}")] if tag.startswith("{") else None
-
-
-def _discard(el: etree._Element) -> None:
-    """Free a finished top-level element and anything before it (flat memory)."""
-    el.clear()
-    parent = el.getparent()
-    if parent is not None:
-        while el.getprevious() is not None:
-            del parent[0]
 
 
 def open_report(source: ReportSource, limits: ParseLimits = DEFAULT_LIMITS) -> ReportReader:

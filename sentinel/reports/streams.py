@@ -6,6 +6,7 @@ layers (file -> gunzip -> cap -> repair -> lxml) stream without buffering.
 
 from __future__ import annotations
 
+import zlib
 from typing import Protocol
 
 from sentinel.errors import InvalidReport
@@ -146,3 +147,62 @@ def _split_incomplete(data: bytes) -> tuple[bytes, bytes]:
     if len(data) - i < need:
         return data[:i], data[i:]
     return data, b""
+
+
+class GunzipStream:
+    """Streaming gunzip of one or more concatenated members (RFC 1952 §2.2).
+
+    Unlike ``gzip.GzipFile`` it ignores bytes after the last member that are not
+    another member (mail gateways append CRLFs), noting it in ``trailing_garbage``.
+    Raises InvalidReport for corrupt or truncated data.
+    """
+
+    def __init__(self, stream: Readable, what: str) -> None:
+        self._stream = stream
+        self._what = what
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._done = False
+        self._started = False
+        self.trailing_garbage = False
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size < 0 or size > CHUNK:
+            size = CHUNK
+        while not self._done:
+            pending = self._inflate.unconsumed_tail
+            if pending:
+                data = pending
+            else:
+                data = self._stream.read(CHUNK)
+                if not data:
+                    if self._started and not self._inflate.eof:
+                        raise InvalidReport(f"{self._what} is truncated (the gzip stream ends "
+                                            "before its end marker).")
+                    self._done = True
+                    break
+            self._started = True
+            try:
+                out = self._inflate.decompress(data, size)
+            except zlib.error as exc:
+                raise InvalidReport(f"{self._what} is corrupt ({exc}).") from None
+            if self._inflate.eof:
+                rest = self._inflate.unused_data
+                self._next_member(rest)
+            if out:
+                return out
+        return b""
+
+    def _next_member(self, rest: bytes) -> None:
+        rest = rest.lstrip(b"\x00")
+        if not rest:
+            rest = self._stream.read(CHUNK).lstrip(b"\x00")
+            if not rest:
+                self._done = True
+                return
+        if rest.startswith(b"\x1f\x8b"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self._started = False
+            self._stream = HeadStream(rest, self._stream)
+        else:
+            self.trailing_garbage = True
+            self._done = True
