@@ -158,16 +158,16 @@ def _judge(findings: Findings, rec: DmarcRecord, at: str) -> None:
         code = "DMARC_REMOVED_TAG" if "DMARCbis" in warning else "DMARC_TAG_WARNING"
         findings.warning(code, f"In {where}: {warning}.")
     if rec.policy == "none" or rec.policy is None:
-        findings.warning("DMARC_POLICY_NONE", f"{where} has p=none: spoofed mail is only "
+        findings.warning("DMARC_POLICY_NONE", f"{where.capitalize()} has p=none: spoofed mail is only "
                          "monitored, not stopped. Move to p=quarantine, then p=reject.")
     elif rec.subdomain_policy == "none":
-        findings.warning("DMARC_SUBDOMAIN_POLICY_NONE", f"{where} protects the domain but "
+        findings.warning("DMARC_SUBDOMAIN_POLICY_NONE", f"{where.capitalize()} protects the domain but "
                          "sp=none leaves its subdomains open to spoofing.")
     if rec.testing:
-        findings.warning("DMARC_TESTING", f"{where} is in testing mode (t=y or pct<100): "
+        findings.warning("DMARC_TESTING", f"{where.capitalize()} is in testing mode (t=y or pct<100): "
                          "receivers may apply a weaker policy.")
     if not rec.rua:
-        findings.warning("DMARC_NO_RUA", f"{where} has no rua= address, so nobody receives "
+        findings.warning("DMARC_NO_RUA", f"{where.capitalize()} has no rua= address, so nobody receives "
                          "aggregate reports. Add rua=mailto:<your report address>.")
 
 

@@ -86,9 +86,9 @@ def parse_sts_record(text: str) -> tuple[dict[str, str], list[str]]:
     return tags, errors
 
 
-async def check_mta_sts(client: DnsClient, https: HttpsFetcher | None, domain: str,
-                        mx_hosts: list[str]) -> tuple[JSON, list[Issue]]:
-    """Check the MTA-STS record and policy; ``mx_hosts`` are checked against it."""
+async def check_mta_sts(client: DnsClient, https: HttpsFetcher | None, domain: str
+                        ) -> tuple[JSON, list[Issue]]:
+    """Check the MTA-STS record and fetch and validate its policy. Never raises."""
     findings = Findings()
     answer = await client.query(f"_mta-sts.{domain}", "TXT")
     records = [r for r in answer.records if r.lower().startswith("v=stsv1")]
@@ -98,7 +98,7 @@ async def check_mta_sts(client: DnsClient, https: HttpsFetcher | None, domain: s
     url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
     result: JSON = {"status": status, "error": error, "found": bool(records),
                     "record": records[0] if records else None, "id": None, "policyUrl": url,
-                    "policy": None, "policyError": None, "valid": False}
+                    "policy": None, "policyError": None, "uncoveredMx": [], "valid": False}
     if answer.failed:
         findings.warning("MTA_STS_DNS_ERROR", f"Could not look up _mta-sts.{domain}: {error}.")
     elif not records:
@@ -108,20 +108,21 @@ async def check_mta_sts(client: DnsClient, https: HttpsFetcher | None, domain: s
         findings.error("MTA_STS_MULTIPLE_RECORDS", f"_mta-sts.{domain} has {len(records)} "
                        "records; senders then ignore MTA-STS (RFC 8461 §3.1).")
     else:
-        await _check_policy(https, domain, records[0], mx_hosts, result, findings)
+        await _check_policy(https, domain, records[0], result, findings)
     result["errors"] = findings.errors
     result["warnings"] = findings.warnings
     return result, findings.items
 
 
 async def _check_policy(https: HttpsFetcher | None, domain: str, record: str,
-                        mx_hosts: list[str], result: JSON, findings: Findings) -> None:
+                        result: JSON, findings: Findings) -> None:
     tags, errors = parse_sts_record(record)
     result["id"] = tags.get("id")
     for problem in errors:
         findings.error("MTA_STS_INVALID_RECORD", f"_mta-sts.{domain}: {problem}.")
     if https is None:
         result["policyError"] = "policy not fetched (no HTTPS fetcher configured)"
+        result["valid"] = None
         return
     fetched = await https.get(result["policyUrl"])
     if fetched.status != "ok" or fetched.http_status != 200 or fetched.body is None:
@@ -141,10 +142,24 @@ async def _check_policy(https: HttpsFetcher | None, domain: str, record: str,
         findings.error("MTA_STS_INVALID_POLICY", f"MTA-STS policy of {domain}: {problem}.")
     if policy.mode == "testing":
         findings.info("MTA_STS_TESTING", f"The MTA-STS policy of {domain} is in testing mode.")
-    if policy.mode in ("enforce", "testing"):
-        uncovered = [h for h in mx_hosts if not any(mx_matches(h, p) for p in policy.mx)]
-        if uncovered:
-            findings.error("MTA_STS_MX_MISMATCH", f"MX hosts {', '.join(uncovered)} are not "
-                           "covered by the MTA-STS policy's mx patterns; senders enforcing it "
-                           "will refuse to deliver to them.")
     result["valid"] = not errors and not policy.errors
+
+
+def mx_coverage(result: JSON, mx_hosts: list[str]) -> list[Issue]:
+    """Issues for MX hosts a valid testing/enforce policy does not cover (RFC 8461 §4.1).
+
+    Updates the part's ``errors`` and ``uncoveredMx`` in place.
+    """
+    policy = result.get("policy")
+    if not policy or policy["mode"] not in ("enforce", "testing"):
+        return []
+    uncovered = [h for h in mx_hosts if not any(mx_matches(h, p) for p in policy["mx"])]
+    result["uncoveredMx"] = uncovered
+    if not uncovered:
+        return []
+    issue = Issue("error", "MTA_STS_MX_MISMATCH", f"MX hosts {', '.join(uncovered)} are not "
+                  "covered by the MTA-STS policy's mx patterns; senders enforcing it will "
+                  "refuse to deliver to them.")
+    result["errors"].append(issue.message)
+    result["valid"] = False
+    return [issue]

@@ -96,16 +96,13 @@ class ZoneSet:
                 return ZoneLookup(rcode, None, cnames)
             rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
             if rdataset is not None:
-                rrset = dns.rrset.RRset(name, dns.rdataclass.IN, rdtype)
-                rrset.update(rdataset)
+                rrset = dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset))
                 return ZoneLookup("NOERROR", rrset, cnames)
             cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
             if cname is None or rdtype == dns.rdatatype.CNAME:
                 return ZoneLookup("NOERROR", None, cnames)
-            rrset = dns.rrset.RRset(name, dns.rdataclass.IN, dns.rdatatype.CNAME)
-            rrset.update(cname)
-            cnames.append(rrset)
-            name = cname[0].target  # type: ignore[attr-defined]
+            cnames.append(dns.rrset.from_rdata_list(name, cname.ttl, list(cname)))
+            name = cname[0].target
         return ZoneLookup("NOERROR", None, cnames)
 
     def _wildcard(self, zone: dns.zone.Zone, name: dns.name.Name) -> dns.node.Node | None:

@@ -1,0 +1,41 @@
+"""Fixtures for the DNS scanner tests: a loopback DNS server serving tests/dns/zones."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sentinel.dns.client import make_dns_client
+from sentinel.dns.scanner import Scanner
+from tests.support.dns_server import LoopbackDnsServer
+
+ZONES = Path(__file__).parent / "zones"
+ZONE_FILES = sorted(ZONES.glob("*.zone"))
+FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+#: Short timeouts keep the failure tests fast; answers on loopback take microseconds.
+TIMEOUT, LIFETIME = 0.3, 0.8
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[LoopbackDnsServer]:
+    with LoopbackDnsServer(
+        ZONE_FILES,
+        servfail=["_dmarc.sf.example.org"],
+        drop=["_smtp._tls.sf.example.org"],
+        ad_zones=["example.com"],
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def scanner(dns_server: LoopbackDnsServer) -> Scanner:
+    client = make_dns_client([dns_server.nameserver], timeout=TIMEOUT, lifetime=LIFETIME)
+    return Scanner(client, None, clock=lambda: FIXED_NOW)
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
