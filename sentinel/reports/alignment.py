@@ -33,7 +33,11 @@ def domains_aligned(auth_domain: str | None, header_from: str | None, mode: str)
     domain, found with the Public Suffix List (RFC 7489 §3.1.1, §3.2). Empty
     names never align.
     """
-    a, h = _clean(auth_domain), _clean(header_from)
+    return _aligned(_clean(auth_domain), _clean(header_from), mode)
+
+
+def _aligned(a: str | None, h: str, mode: str) -> bool:
+    """``domains_aligned`` for names already lower-case without a trailing dot."""
     if not a or not h:
         return False
     if a == h:
@@ -44,10 +48,12 @@ def domains_aligned(auth_domain: str | None, header_from: str | None, mode: str)
 
 
 def dkim_aligned(results: Iterable[DkimAuthResult], header_from: str, adkim: str) -> bool:
-    """A passing DKIM signature whose d= domain aligns (RFC 7489 §3.1.1)."""
-    return any(
-        r.result == "pass" and domains_aligned(r.domain, header_from, adkim) for r in results
-    )
+    """A passing DKIM signature whose d= domain aligns (RFC 7489 §3.1.1).
+
+    Names in ``results`` and ``header_from`` are lower-case without a trailing
+    dot, as the parser produces them.
+    """
+    return any(r.result == "pass" and _aligned(r.domain, header_from, adkim) for r in results)
 
 
 def spf_aligned(results: Iterable[SpfAuthResult], header_from: str, aspf: str) -> bool:
@@ -58,8 +64,6 @@ def spf_aligned(results: Iterable[SpfAuthResult], header_from: str, aspf: str) -
     present, which is how SPF treats a null reverse-path (RFC 7208 §2.4).
     """
     results = list(results)
-    mfrom = [r for r in results if r.scope in (None, "mfrom")]
+    mfrom = [r for r in results if r.scope is None or r.scope == "mfrom"]
     chosen = mfrom or [r for r in results if r.scope == "helo"]
-    return any(
-        r.result == "pass" and domains_aligned(r.domain, header_from, aspf) for r in chosen
-    )
+    return any(r.result == "pass" and _aligned(r.domain, header_from, aspf) for r in chosen)

@@ -9,8 +9,8 @@ ignored; namespaced ones are remembered as extensions (RFC 9990 §3.1.1.4).
 from __future__ import annotations
 
 import ipaddress
+import socket
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from lxml.etree import _Element
@@ -34,11 +34,20 @@ class SkipRecord(Exception):
     """A record that cannot be read; the report goes on without it."""
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def local(tag: Any) -> str:
     """The local name of an element tag ('' for comments and processing instructions)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is not None:
+        return name
     if not isinstance(tag, str):
         return ""
-    return tag[tag.find("}") + 1 :]
+    name = tag[tag.find("}") + 1 :]
+    if len(_LOCAL_NAMES) < 4096:  # bounded: names come from untrusted input
+        _LOCAL_NAMES[tag] = name
+    return name
 
 
 def text(el: _Element, limit: int = 1000) -> str | None:
@@ -188,10 +197,15 @@ def _mode(value: str | None) -> str:
     return alignment.RELAXED
 
 
-@lru_cache(maxsize=65536)
 def _ip(raw: str) -> str | None:
+    """The canonical text of an IPv4 or IPv6 address, None when it is not one."""
+    value = raw.strip().strip("[]")
     try:
-        return str(ipaddress.ip_address(raw.strip().strip("[]")))
+        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, value))
+    except OSError:
+        pass
+    try:
+        return str(ipaddress.IPv6Address(value))
     except ValueError:
         return None
 

@@ -24,12 +24,12 @@ class ParseLimits:
     max_nesting: int = 4
     #: Raw size of an e-mail message (MIME parsing holds the message in memory).
     max_message_bytes: int = 64 * MIB
-    #: Element depth of the XML document (a report needs about 6).
-    max_xml_depth: int = 32
     #: <record> elements in one report.
     max_records: int = 2_000_000
-    #: Elements inside one <record> (a real one has about 20).
-    max_record_elements: int = 2_000
+    #: Bytes of one top-level element (a <record> is usually under 2 KB); bounds the
+    #: tree built in memory at any time. XML depth is capped by libxml2 itself
+    #: (256 levels, as ``huge_tree`` stays off).
+    max_element_bytes: int = 1 * MIB
     #: Characters of one text value kept (longer values are cut, not refused).
     max_text_length: int = 1_000
     #: Bytes of the start of the document searched for its XML prolog.

@@ -27,21 +27,44 @@ from .streams import Readable, peek
 
 _HEADER_READY: Final = object()
 _RESTART: Final = object()
+_TOP_LEVEL_TAGS: Final = (
+    "{*}feedback", "{*}record", "{*}report_metadata", "{*}policy_published", "{*}version",
+    "{*}extension",
+)
 _PREMATURE_END = 77  # libxml2 XML_ERR_TAG_NOT_FINISHED
 
 
 class _Tracker:
-    """Counts the lines lxml has been given, to tell truncation from a mid-file error."""
+    """Feeds lxml and watches what it was given.
 
-    def __init__(self, stream: Readable) -> None:
+    Counts lines (to tell truncation from a mid-file error) and refuses to feed
+    more than ``max_element_bytes`` past the start of the current top-level
+    element, which bounds the tree lxml builds between two Python events.
+    """
+
+    def __init__(self, stream: Readable, max_element_bytes: int) -> None:
         self._stream = stream
+        self._limit = max_element_bytes
         self.lines = 1
         self.eof = False
+        self.position = 0
+        self._mark = 0
+        self._mark_line = 1
+
+    def mark(self, el: etree._Element) -> None:
+        self._mark = self.position
+        self._mark_line = int(getattr(el, "sourceline", 0) or self._mark_line)
 
     def read(self, size: int = -1, /) -> bytes:
+        if self.position - self._mark > self._limit:
+            raise InvalidReport(
+                f"The element of the report starting after line {self._mark_line} is larger "
+                f"than {self._limit // 1024} KiB (ParseLimits.max_element_bytes)."
+            )
         chunk = self._stream.read(size)
         if chunk:
             self.lines += chunk.count(b"\n")
+            self.position += len(chunk)
         else:
             self.eof = True
         return chunk
@@ -174,9 +197,10 @@ class ReportReader:
         head, stream = peek(xml.stream, self.limits.max_prolog_bytes)
         check_prolog(head, self.limits.max_prolog_bytes)
         self._xml = xml
-        self._tracker = _Tracker(stream)
+        self._tracker = _Tracker(stream, self.limits.max_element_bytes)
         self._events = etree.iterparse(
-            self._tracker, events=("start", "end"), resolve_entities=False, no_network=True,
+            self._tracker, events=("start", "end"), tag=_TOP_LEVEL_TAGS,
+            resolve_entities=False, no_network=True,
             load_dtd=False, dtd_validation=False, attribute_defaults=False, huge_tree=False,
             remove_comments=True, remove_pis=True, recover=self._recover,
         )
@@ -242,67 +266,57 @@ class ReportReader:
     def _walk(self) -> Iterator[object]:
         """Drive iterparse; top-level children are read once complete, in document order.
 
-        Children of <feedback> are handled when the next one starts (or <feedback>
-        ends), using the tree rather than end events: in recovery mode libxml2 can
-        deliver end events late, but the tree it builds is right.
+        Only the few top-level element names raise Python events (the rest of the
+        tree is built in C). Children of <feedback> are handled when the next one
+        starts, or <feedback> ends, using the tree rather than end events: in
+        recovery mode libxml2 can deliver end events late, but its tree is right.
         """
-        limits = self.limits
-        depth = 0
         feedback: etree._Element | None = None
-        root_name = ""
-        elements = 0
         self._index = 0
         for event, el in self._events:
             if event == "end":
-                depth -= 1
                 if el is feedback:
                     yield from self._drain(feedback, None)
                     return
-                if feedback is None and el.getparent() is None:
-                    raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is "
-                                        f"<{local(el.tag)}>, not <feedback>.")
                 continue
-            depth += 1
-            elements += 1
-            if depth > limits.max_xml_depth:
-                depth = sum(1 for _ in el.iterancestors()) + 1
-                if depth > limits.max_xml_depth:
-                    raise InvalidReport(f"The XML nests deeper than {limits.max_xml_depth} "
-                                        f"elements at {where(el)} (ParseLimits.max_xml_depth).")
             if feedback is None:
-                parent = el.getparent()
-                if parent is None:
-                    if getattr(el.getroottree().docinfo, "doctype", ""):
-                        raise InvalidReport("The XML declares a DOCTYPE; it is refused.")
-                    root_name = local(el.tag)
-                    if root_name == "feedback":
-                        feedback = el
-                elif parent.getparent() is None and local(el.tag) == "feedback":
-                    # A stray wrapper such as an unclosed <xs:schema> (seen in the wild).
-                    self.warnings.append(f"The <feedback> element is wrapped in <{root_name}>; "
-                                         "the wrapper was ignored.")
-                    feedback = el
-                else:
-                    raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is "
-                                        f"<{root_name}>, not <feedback>.")
-                if feedback is not None:
-                    self._namespace = _namespace(feedback.tag)
+                if getattr(el.getroottree().docinfo, "doctype", ""):
+                    raise InvalidReport("The XML declares a DOCTYPE; it is refused.")
+                feedback = self._find_feedback(el)
                 continue
             if el.getparent() is feedback:
-                elements = 0
+                self._tracker.mark(el)
                 for item in self._drain(feedback, el):
                     if item is _RESTART:
                         return
                     yield item
-            elif elements > limits.max_record_elements:
-                raise InvalidReport(
-                    f"The element ending near {where(el)} holds more than "
-                    f"{limits.max_record_elements} elements (ParseLimits.max_record_elements)."
-                )
         if feedback is None:
+            root = self._events.root
+            name = local(root.tag) if root is not None else ""
+            if name and name != "feedback":
+                raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is "
+                                    f"<{name}>, not <feedback>.")
             raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML has no <feedback> element.")
         # The document ended without closing <feedback> (recovery mode): read what is there.
         yield from self._drain(feedback, None)
+
+    def _find_feedback(self, el: etree._Element) -> etree._Element:
+        parent = el.getparent()
+        name = local(el.tag)
+        if name == "feedback":
+            if parent is None:
+                self._namespace = _namespace(el.tag)
+                return el
+            if parent.getparent() is None:
+                # A stray wrapper such as an unclosed <xs:schema> (seen in the wild).
+                self.warnings.append(f"The <feedback> element is wrapped in "
+                                     f"<{local(parent.tag)}>; the wrapper was ignored.")
+                self._namespace = _namespace(el.tag)
+                return el
+        root = el.getroottree().getroot()
+        raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML's root element is "
+                            f"<{local(root.tag)}>, not <feedback> (found <{name}> at "
+                            f"{where(el)}).")
 
     def _drain(self, feedback: etree._Element, upto: etree._Element | None
                ) -> Iterator[object]:
