@@ -39,3 +39,13 @@ def scanner(dns_server: LoopbackDnsServer) -> Scanner:
 
 def run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
+
+
+@pytest.fixture
+def client(dns_server: LoopbackDnsServer):  # type: ignore[no-untyped-def]
+    return make_dns_client([dns_server.nameserver], timeout=TIMEOUT, lifetime=LIFETIME)
+
+
+def codes(issues) -> set[str]:  # type: ignore[no-untyped-def]
+    """The issue codes of a part's issue list or of a scan result's ``issues``."""
+    return {i["code"] if isinstance(i, dict) else i.code for i in issues}

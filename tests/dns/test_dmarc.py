@@ -1,0 +1,140 @@
+"""DMARC: record parsing (pure) and discovery by the DMARCbis tree walk over the wire."""
+
+from __future__ import annotations
+
+from sentinel.dns.dmarc import parse_dmarc, parse_report_uri
+from sentinel.dns.dmarc_check import check_dmarc, walk_names
+from tests.dns.conftest import codes, run
+
+
+def test_parse_every_tag():
+    rec = parse_dmarc("v=DMARC1; p=reject; sp=quarantine; np=reject; psd=n; t=y; "
+                      "rua=mailto:a@example.com!10m; ruf=mailto:f@example.com; adkim=s; "
+                      "aspf=r; fo=1:d")
+    assert rec.errors == []
+    assert rec.policy == "reject"
+    assert rec.subdomain_policy == "quarantine"
+    assert rec.nonexistent_policy == "reject"
+    assert rec.testing is True
+    assert rec.psd == "n"
+    assert rec.rua[0].max_size == "10m"
+    assert rec.rua[0].domain == "example.com"
+
+
+def test_removed_and_unknown_tags_warn():
+    rec = parse_dmarc("v=DMARC1; p=none; pct=50; rf=afrf; ri=86400; zz=1")
+    assert rec.errors == []
+    text = " ".join(rec.warnings)
+    for tag in ("pct=", "rf=", "ri="):
+        assert tag in text
+    assert "unknown tag 'zz'" in text
+    assert rec.testing is True
+
+
+def test_invalid_values_are_errors():
+    rec = parse_dmarc("v=DMARC1; p=block; adkim=x; aspf=q; pct=150; fo=9; psd=maybe; "
+                      "t=sometimes; rua=dmarc@example.org; p=none")
+    text = " ".join(rec.errors)
+    for fragment in ("p=block", "adkim=x", "aspf=q", "pct=150", "fo=9", "psd=maybe",
+                     "t=sometimes", "not a URI", "more than once"):
+        assert fragment in text, fragment
+    assert parse_dmarc("p=none; v=DMARC1").errors
+    assert any("p= tag is missing" in e for e in parse_dmarc("v=DMARC1; rua=mailto:a@b.example").errors)
+
+
+def test_report_uri_forms():
+    assert parse_report_uri("mailto:x@example.com").domain == "example.com"
+    assert parse_report_uri("https://example.com/r").error is not None
+    assert parse_report_uri("mailto:x@example.com!5x").error is not None
+
+
+def test_walk_names_jump_to_seven_labels():
+    assert walk_names("example.com") == ["example.com", "com"]
+    names = walk_names("a.b.c.d.e.f.g.h.example.com")
+    assert names[0] == "a.b.c.d.e.f.g.h.example.com"
+    assert names[1] == "d.e.f.g.h.example.com"  # seven labels
+    assert names[-1] == "com"
+    assert len(names) == 8
+
+
+def test_own_record(client):
+    result, issues = run(check_dmarc(client, "example.com"))
+    assert result["found"] and result["location"] == "domain"
+    assert result["recordName"] == "_dmarc.example.com"
+    assert result["effectivePolicy"] == "reject"
+    assert result["effectiveSubdomainPolicy"] == "quarantine"
+    assert result["adkim"] == "s" and result["aspf"] == "r"
+    assert result["valid"] is True
+    assert issues == []
+
+
+def test_subdomain_discovers_org_policy(client):
+    result, issues = run(check_dmarc(client, "shop.example.com"))
+    assert result["location"] == "organizational"
+    assert result["recordName"] == "_dmarc.example.com"
+    assert result["effectivePolicy"] == "quarantine"  # sp of the org record
+    assert "DMARC_INHERITED" in codes(issues)
+    walked = [w["name"] for w in result["walk"]]
+    assert walked == ["_dmarc.shop.example.com", "_dmarc.example.com", "_dmarc.com"]
+
+
+def test_deep_name_walk(client, dns_server):
+    result, _ = run(check_dmarc(client, "a.b.c.d.e.f.g.h.example.com"))
+    assert result["recordName"] == "_dmarc.example.com"
+    assert len(result["walk"]) == 8
+
+
+def test_external_rua_authorized(client):
+    result, _ = run(check_dmarc(client, "example.com"))
+    ext = [u for u in result["rua"] if u["external"]]
+    assert [u["domain"] for u in ext] == ["example.net"]
+    assert ext[0]["authorized"] is True
+    internal = [u for u in result["rua"] if not u["external"]]
+    assert internal[0]["authorized"] is None
+
+
+def test_external_rua_not_authorized(client):
+    result, issues = run(check_dmarc(client, "example.org"))
+    assert result["rua"][0]["external"] is True
+    assert result["rua"][0]["authorized"] is False
+    assert "DMARC_REPORT_DEST_UNAUTHORIZED" in codes(issues)
+    assert "DMARC_REMOVED_TAG" in codes(issues)
+    assert "DMARC_TESTING" in codes(issues)
+    assert result["pct"] == 50
+
+
+def test_multiple_records(client):
+    result, issues = run(check_dmarc(client, "multi.example.org"))
+    assert "DMARC_MULTIPLE_RECORDS" in codes(issues)
+    assert len(result["records"]) == 2
+    assert result["valid"] is False
+    assert result["effectivePolicy"] is None
+
+
+def test_record_at_apex_is_flagged(client):
+    result, issues = run(check_dmarc(client, "apex.example.org"))
+    assert "DMARC_RECORD_AT_APEX" in codes(issues)
+    assert result["recordName"] == "_dmarc.example.org"
+
+
+def test_invalid_record(client):
+    result, issues = run(check_dmarc(client, "badtags.example.org"))
+    assert result["valid"] is False
+    assert "DMARC_SYNTAX_ERROR" in codes(issues)
+    assert result["location"] == "domain"
+
+
+def test_missing_everywhere(client):
+    result, issues = run(check_dmarc(client, "nowhere-at-all.com"))
+    assert result["status"] == "not_found"
+    assert result["found"] is False
+    assert "DMARC_MISSING" in codes(issues)
+
+
+def test_servfail_is_a_temporary_error(client):
+    result, issues = run(check_dmarc(client, "sf.example.org"))
+    assert result["status"] == "error"
+    assert "SERVFAIL" in result["error"]
+    assert result["valid"] is None
+    assert "DMARC_DNS_ERROR" in codes(issues)
+    assert "DMARC_MISSING" not in codes(issues)
