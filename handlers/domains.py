@@ -10,12 +10,13 @@ from sentinel.web.api import cached, caller, created, ok, pages, services
 
 
 def list_domains(
-    page: int = 1, limit: int = 50, verified: bool | None = None, q: str | None = None,
+    page: int = 1,
+    limit: int = 50,
+    verified: bool | None = None,
+    q: str | None = None,
     organization_id: str | None = None,
 ) -> Response:
-    return cached(
-        services().domains.list_visible(caller(), pages(page, limit), verified, q, organization_id)
-    )
+    return cached(services().domains.list_visible(caller(), pages(page, limit), verified, q, organization_id))
 
 
 def list_organization_domains(
@@ -26,9 +27,7 @@ def list_organization_domains(
 
 def create_domain(org_id: str, body: dict[str, Any]) -> Response:
     return created(
-        services().domains.create(
-            caller(), org_id, body["domain"], body.get("description"), body.get("dkimSelectors")
-        )
+        services().domains.create(caller(), org_id, body["domain"], body.get("description"), body.get("dkimSelectors"))
     )
 
 

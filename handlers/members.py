@@ -14,9 +14,7 @@ def list_members(org_id: str, page: int = 1, limit: int = 50) -> Response:
 
 
 def add_member(org_id: str, body: dict[str, Any]) -> Response:
-    return created(
-        services().organizations.add_member(caller(), org_id, body["email"], body["role"], body.get("name"))
-    )
+    return created(services().organizations.add_member(caller(), org_id, body["email"], body["role"], body.get("name")))
 
 
 def get_member(org_id: str, user_id: str) -> Response:

@@ -10,7 +10,7 @@ from sentinel.web.api import cached, caller, created, ok, pages, services
 
 
 def list_organizations(page: int = 1, limit: int = 50) -> Response:
-    return cached(services().organizations.list(caller(), pages(page, limit)))
+    return cached(services().organizations.list_for_user(caller(), pages(page, limit)))
 
 
 def create_organization(body: dict[str, Any]) -> Response:

@@ -11,7 +11,7 @@ from sentinel.web.api import cached, caller, created, ok, pages, services
 
 
 def list_tokens(page: int = 1, limit: int = 50) -> Response:
-    return cached(services().tokens.list(caller(), pages(page, limit)))
+    return cached(services().tokens.list_for_user(caller(), pages(page, limit)))
 
 
 def create_token(body: dict[str, Any]) -> Response:

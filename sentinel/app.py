@@ -89,7 +89,7 @@ def load_spec() -> dict[str, Any]:
         return dict(yaml.safe_load(fh))
 
 
-class _CompactJson(Jsonifier):
+class _CompactJson(Jsonifier):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(json_module=None)
 
@@ -108,9 +108,7 @@ def create_app(
     settings = settings or Settings.from_env()
     services = services or build_services(settings, mode)
     logging.getLogger("sentinel").setLevel(settings.log_level.upper())
-    app = AsyncApp(
-        __name__, specification_dir=str(ROOT), jsonifier=_CompactJson(), pythonic_params=True
-    )
+    app = AsyncApp(__name__, specification_dir=str(ROOT), jsonifier=_CompactJson(), pythonic_params=True)
     app.add_api(
         SPEC_PATH.name,
         strict_validation=True,

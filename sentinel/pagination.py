@@ -43,7 +43,7 @@ def page_meta(page: PageRequest, total: int) -> dict[str, int]:
     }
 
 
-def paginate(session: Session, stmt: Select[Any], page: PageRequest) -> tuple[list[Any], int]:
+def paginate(session: Session, stmt: Select[*tuple[Any, ...]], page: PageRequest) -> tuple[list[Any], int]:
     """Rows of one page of `stmt` (already ordered) and the total row count."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = list(session.execute(stmt.limit(page.limit).offset(page.offset)).all()) if total else []

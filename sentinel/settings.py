@@ -61,9 +61,7 @@ class Settings:
             try:
                 return kind(raw)
             except ValueError:
-                raise ValidationError(
-                    f"MAILSENTINEL_{name} must be a number, got {raw!r}."
-                ) from None
+                raise ValidationError(f"MAILSENTINEL_{name} must be a number, got {raw!r}.") from None
 
         def listing(name: str) -> tuple[str, ...] | None:
             raw = text(name)

@@ -13,12 +13,15 @@ from sentinel.accounts.principal import MANAGE, OWN, PLANS, READ, Principal, Rol
 from sentinel.accounts.tokens import TokenService, parse_scopes
 from sentinel.accounts.views import member_view, organization_view, user_view
 from sentinel.clock import Clock, IdGenerator
-from sentinel.errors import Conflict, Forbidden, NotFound, ValidationError
+from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
 from sentinel.store.models import ApiToken, Domain, Membership, Organization, User
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+# Kept identical to the spec's pattern for MemberCreate.email (ASCII local parts only).
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`|~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
 
 
 def normalize_email(raw: str) -> str:
@@ -96,26 +99,25 @@ class OrganizationService:
         ids = [o.id for o in orgs]
         if not ids:
             return []
-        members = dict(
+        members: dict[str, int] = dict(
             session.execute(
                 select(Membership.organization_id, func.count())
                 .where(Membership.organization_id.in_(ids))
                 .group_by(Membership.organization_id)
-            ).tuples().all()
+            ).all()
         )
-        domains = dict(
+        domains: dict[str, int] = dict(
             session.execute(
                 select(Domain.organization_id, func.count())
                 .where(Domain.organization_id.in_(ids))
                 .group_by(Domain.organization_id)
-            ).tuples().all()
+            ).all()
         )
         return [
-            organization_view(o, principal.roles[o.id].name, members.get(o.id, 0), domains.get(o.id, 0))
-            for o in orgs
+            organization_view(o, principal.roles[o.id].name, members.get(o.id, 0), domains.get(o.id, 0)) for o in orgs
         ]
 
-    def list(self, principal: Principal, page: PageRequest) -> dict[str, Any]:
+    def list_for_user(self, principal: Principal, page: PageRequest) -> dict[str, Any]:
         stmt = (
             select(Organization)
             .join(Membership, Membership.organization_id == Organization.id)
@@ -215,9 +217,7 @@ class OrganizationService:
         with self.db.transaction() as session:
             return {"member": member_view(*self._member(session, org_id, user_id))}
 
-    def add_member(
-        self, principal: Principal, org_id: str, email: str, role: str, name: str | None
-    ) -> dict[str, Any]:
+    def add_member(self, principal: Principal, org_id: str, email: str, role: str, name: str | None) -> dict[str, Any]:
         """Add a user (created when the address is new). Raises Conflict when already a member."""
         principal.require_write()
         new_role = Role.parse(role)
@@ -247,9 +247,7 @@ class OrganizationService:
     def _owners(self, session: Session, org_id: str) -> int:
         return int(
             session.scalar(
-                select(func.count()).where(
-                    Membership.organization_id == org_id, Membership.role == Role.owner.name
-                )
+                select(func.count()).where(Membership.organization_id == org_id, Membership.role == Role.owner.name)
             )
             or 0
         )
@@ -298,7 +296,7 @@ class OrganizationService:
     # -- bootstrap ----------------------------------------------------------------------------
 
     def bootstrap(self, email: str, org_name: str, plan: str = "free", token_secret: str | None = None) -> Bootstrap:
-        """Create (or reuse) a user, a new organization they own and a token bound to it."""
+        """Create (or reuse) a user and an organization they own, and issue a token bound to it."""
         address = normalize_email(email)
         name = clean_name(org_name, "org")
         check_plan(plan)
@@ -309,7 +307,14 @@ class OrganizationService:
                 user = User(id=self.ids.new("usr"), email=address, name=None, created_at=now)
                 session.add(user)
                 session.flush()
-            org = self._create(session, user.id, name, plan)
+            # Bootstrapping twice with the same address and name reuses that organization.
+            org = session.scalar(
+                select(Organization)
+                .join(Membership, Membership.organization_id == Organization.id)
+                .where(Membership.user_id == user.id, Membership.role == Role.owner.name, Organization.name == name)
+                .order_by(Organization.created_at)
+                .limit(1)
+            ) or self._create(session, user.id, name, plan)
             token, secret = self.tokens.issue(
                 session,
                 user_id=user.id,

@@ -67,9 +67,7 @@ class Principal:
         """Raises NotFound for non-members and Forbidden when the role is too low."""
         role = self.role_in(organization_id)
         if role < needed:
-            raise Forbidden(
-                f"Your role '{role.name}' cannot {action}; it needs '{needed.name}' or higher."
-            )
+            raise Forbidden(f"Your role '{role.name}' cannot {action}; it needs '{needed.name}' or higher.")
         return role
 
     @property

@@ -105,9 +105,7 @@ class TokenService:
             if token.expires_at is not None and token.expires_at <= now:
                 raise Unauthorized(f"This API token expired at {isoformat(token.expires_at)}.")
             rows = session.execute(
-                select(Membership.organization_id, Membership.role).where(
-                    Membership.user_id == token.user_id
-                )
+                select(Membership.organization_id, Membership.role).where(Membership.user_id == token.user_id)
             ).all()
             if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
                 token.last_used_at = now
@@ -119,7 +117,7 @@ class TokenService:
                 roles={org_id: Role[role] for org_id, role in rows},
             )
 
-    def list(self, principal: Principal, page: PageRequest) -> dict[str, Any]:
+    def list_for_user(self, principal: Principal, page: PageRequest) -> dict[str, Any]:
         stmt = (
             select(ApiToken)
             .where(ApiToken.user_id == principal.user_id)

@@ -18,9 +18,7 @@ def user_view(user: User) -> dict[str, Any]:
     }
 
 
-def organization_view(
-    org: Organization, role: str, member_count: int, domain_count: int
-) -> dict[str, Any]:
+def organization_view(org: Organization, role: str, member_count: int, domain_count: int) -> dict[str, Any]:
     return {
         "id": org.id,
         "name": org.name,

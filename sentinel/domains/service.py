@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,7 @@ def domain_view(domain: Domain, detail: bool = False) -> dict[str, Any]:
         "id": domain.id,
         "organizationId": domain.organization_id,
         "domain": domain.name,
-        "unicodeDomain": to_unicode(domain.name),
+        "unicodeDomain": domain.unicode_name,
         "description": domain.description,
         "verified": domain.verified_at is not None,
         "verifiedAt": isoformat(domain.verified_at),
@@ -68,13 +68,9 @@ def _filtered(stmt: Select[Any], verified: bool | None, q: str | None) -> Select
     elif verified is False:
         stmt = stmt.where(Domain.verified_at.is_(None))
     if q:
-        needle = q.strip().lower()
-        try:
-            needle = needle.encode("idna").decode("ascii") if not needle.isascii() else needle
-        except UnicodeError:
-            pass
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Domain.name.like(f"%{escaped}%", escape="\\"))
+        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(or_(Domain.name.like(pattern, escape="\\"), Domain.unicode_name.like(pattern, escape="\\")))
     return stmt
 
 
@@ -91,7 +87,11 @@ class DomainService:
             return {"domains": [domain_view(r[0]) for r in rows], "pagination": page_meta(page, total)}
 
     def list_visible(
-        self, principal: Principal, page: PageRequest, verified: bool | None = None, q: str | None = None,
+        self,
+        principal: Principal,
+        page: PageRequest,
+        verified: bool | None = None,
+        q: str | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
         """Every domain in every organization the caller belongs to."""
@@ -108,7 +108,11 @@ class DomainService:
         return self._list(select(Domain).where(Domain.organization_id == org_id), page, verified, q)
 
     def create(
-        self, principal: Principal, org_id: str, name: str, description: str | None = None,
+        self,
+        principal: Principal,
+        org_id: str,
+        name: str,
+        description: str | None = None,
         dkim_selectors: list[str] | None = None,
     ) -> dict[str, Any]:
         """Add a domain. Raises ValidationError, Forbidden, NotFound, Conflict (already there)."""
@@ -121,6 +125,7 @@ class DomainService:
             id=self.ids.new("dom"),
             organization_id=org_id,
             name=ascii_name,
+            unicode_name=to_unicode(ascii_name),
             description=description.strip() if description else None,
             verification_token=self.ids.secret(32),
             dkim_selectors=selectors,

@@ -63,12 +63,8 @@ class Organization(Base):
 class Membership(Base):
     __tablename__ = "memberships"
 
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
 
@@ -82,9 +78,7 @@ class ApiToken(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The organization whose plan limits this token's requests.
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     secret_hint: Mapped[str] = mapped_column(String(40))
@@ -101,10 +95,10 @@ class Domain(Base):
     __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_domains_org_name"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(253), index=True)
+    # The Unicode form, so searches match what people type (A-labels hide substrings).
+    unicode_name: Mapped[str] = mapped_column(String(1024))
     description: Mapped[str | None] = mapped_column(String(500))
     verification_token: Mapped[str] = mapped_column(String(64))
     verified_at: Mapped[datetime | None]
@@ -120,9 +114,7 @@ class Event(Base):
     __table_args__ = (Index("ix_events_org_created", "organization_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]

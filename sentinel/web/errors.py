@@ -36,7 +36,9 @@ class AllowedMethods:
     def __init__(self, spec: dict[str, Any]) -> None:
         self._routes: list[tuple[re.Pattern[str], str]] = []
         for path, item in spec.get("paths", {}).items():
-            methods = sorted(m.upper() for m in item if m in {"get", "put", "post", "delete", "patch", "head", "options"})
+            methods = sorted(
+                m.upper() for m in item if m in {"get", "put", "post", "delete", "patch", "head", "options"}
+            )
             if "GET" in methods and "HEAD" not in methods:
                 methods.append("HEAD")
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
@@ -71,6 +73,8 @@ def translate(exc: Exception, allowed: AllowedMethods | None = None, path: str =
         if cls is ValidationError:
             field = _field_of(detail)
             message = detail or "The request is not valid."
+            if field and detail.startswith(("'' is too short", "'' should be non-empty")):
+                message = f"'{field}' must not be empty."
             return ValidationError(message, details=[ErrorDetail(field, message)] if field else None)
         return cls(detail or None)
     if isinstance(exc, StarletteHTTPException):
@@ -79,9 +83,7 @@ def translate(exc: Exception, allowed: AllowedMethods | None = None, path: str =
         if exc.status_code == 405:
             methods = allowed.for_path(path) if allowed else None
             headers = {"Allow": methods} if methods else {}
-            return MethodNotAllowed(
-                f"This endpoint allows {methods}." if methods else None, headers=headers
-            )
+            return MethodNotAllowed(f"This endpoint allows {methods}." if methods else None, headers=headers)
         return error_for_status(exc.status_code)(str(exc.detail) if exc.detail else None)
     return InternalError()
 

@@ -73,6 +73,15 @@ class SentinelMiddleware:
             await self._respond(scope, receive, send_with_headers, PayloadTooLarge(_too_large(limit)))
             return
 
+        if declared is None and scope["method"] in {"POST", "PUT", "PATCH"}:
+            # connexion reads a body only when Content-Length says there is one, so a
+            # chunked body is gathered here (within the limit) and given its length.
+            try:
+                receive = await _buffered(scope, receive, limit)
+            except PayloadTooLarge as exc:
+                await self._respond(scope, receive, send_with_headers, exc)
+                return
+
         received = 0
 
         async def counting_receive() -> Message:
@@ -100,6 +109,34 @@ class SentinelMiddleware:
     async def _respond(self, scope: Scope, receive: Receive, send: Send, error: SentinelError) -> None:
         response = error_response(error, scope[REQUEST_ID_KEY])
         await response(scope, receive, send)
+
+
+async def _buffered(scope: Scope, receive: Receive, limit: int) -> Receive:
+    """Read the whole body (raising PayloadTooLarge past `limit`), set Content-Length, replay it."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(_too_large(limit))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    headers = [
+        (k, v) for k, v in scope.get("headers", []) if k.lower() not in {b"content-length", b"transfer-encoding"}
+    ]
+    headers.append((b"content-length", str(size).encode("latin-1")))
+    scope["headers"] = headers
+    replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+    async def replay_receive() -> Message:
+        return replay.pop() if replay else await receive()
+
+    return replay_receive
 
 
 def _too_large(limit: int) -> str:

@@ -18,9 +18,7 @@ def dumps(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def envelope(
-    data: Any, status: int = 200, *, if_none_match: str | None = None, cacheable: bool = False
-) -> Response:
+def envelope(data: Any, status: int = 200, *, if_none_match: str | None = None, cacheable: bool = False) -> Response:
     """`{"success": true, "data": ...}`; cacheable GETs get an ETag and honour If-None-Match."""
     body = dumps({"success": True, "data": data})
     if not cacheable:
@@ -46,6 +44,4 @@ def error_payload(error: SentinelError, request_id: str) -> dict[str, Any]:
 
 def error_response(error: SentinelError, request_id: str, headers: dict[str, str] | None = None) -> Response:
     merged = {**error.headers, **(headers or {})}
-    return Response(
-        dumps(error_payload(error, request_id)), status_code=error.status, media_type=JSON, headers=merged
-    )
+    return Response(dumps(error_payload(error, request_id)), status_code=error.status, media_type=JSON, headers=merged)

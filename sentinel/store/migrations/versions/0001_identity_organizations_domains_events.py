@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -56,9 +55,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("secret_hash"),
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_tokens_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_tokens_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
@@ -66,6 +63,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("organization_id", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=253), nullable=False),
+        sa.Column("unicode_name", sa.String(length=1024), nullable=False),
         sa.Column("description", sa.String(length=500), nullable=True),
         sa.Column("verification_token", sa.String(length=64), nullable=False),
         sa.Column("verified_at", sa.DateTime(), nullable=True),
@@ -78,9 +76,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("domains", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_domains_name"), ["name"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_domains_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_domains_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
         "events",
@@ -94,9 +90,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_events_org_created", ["organization_id", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_events_org_created", ["organization_id", "created_at"], unique=False)
 
     op.create_table(
         "memberships",

@@ -1,0 +1,73 @@
+# MailSentinel developer commands. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BENCH_VENV := .venv-bench
+STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+BOOTSTRAP_EMAIL ?= owner@example.com
+BOOTSTRAP_ORG ?= My Organization
+
+.DEFAULT_GOAL := help
+.PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz \
+	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP) ## create .venv and install the project with its development tools
+
+run: $(STAMP) ## start the server on SQLite (./mailsentinel.db), printing a bootstrap token
+	@$(BIN)/mailsentinel bootstrap --email "$(BOOTSTRAP_EMAIL)" --org "$(BOOTSTRAP_ORG)"
+	@$(BIN)/mailsentinel serve
+
+migrate: $(STAMP) ## bring the configured database up to date
+	$(BIN)/mailsentinel migrate
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP) ## mypy (strict on the code, relaxed on tests)
+	$(BIN)/mypy
+
+unit: $(STAMP) ## the pytest suite only
+	$(BIN)/pytest -q
+
+contract: $(STAMP) ## spec validation and schemathesis only
+	$(BIN)/pytest -q contract_tests
+
+test: lint typecheck unit ## everything CI runs on SQLite: lint, types, tests, contract tests
+
+check: test ## alias of test
+
+test-postgres: $(STAMP) ## rerun the database tests on PostgreSQL (MAILSENTINEL_TEST_DATABASE_URL)
+	$(BIN)/pytest -q -m db
+
+fuzz: $(STAMP) ## long schemathesis run against the app (many more examples)
+	MAILSENTINEL_FUZZ_EXAMPLES=500 $(BIN)/pytest -q contract_tests -p no:cacheprovider
+
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench-api: $(STAMP) ## requests/second of GET /api/domains (50 domains) on a real server
+	$(BIN)/python bench/bench_api.py
+
+bench-scan: $(BENCH_STAMP) ## DNS scans: MailSentinel vs checkdmarc through a 20 ms loopback DNS server
+	$(BENCH_VENV)/bin/python bench/bench_scan.py
+
+bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion
+	$(BENCH_VENV)/bin/python bench/bench_reports.py
+
+bench: bench-api bench-scan bench-reports ## every benchmark
+
+clean: ## remove virtual environments and caches
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

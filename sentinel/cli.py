@@ -1,0 +1,115 @@
+"""The `mailsentinel` command: the same services as the API, without HTTP in between."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from sentinel.errors import SentinelError
+from sentinel.settings import Settings
+
+log = logging.getLogger("sentinel.cli")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    return Settings.from_env(**overrides)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from sentinel.store.db import Database
+
+    settings = _settings(args)
+    Database(settings.database_url).migrate()
+    print(f"Database schema is up to date ({_safe_url(settings.database_url)}).")
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from sentinel.app import build_services
+
+    settings = _settings(args)
+    services = build_services(settings)
+    result = services.organizations.bootstrap(args.email, args.org, args.plan)
+    if args.json:
+        print(json.dumps({"token": result.token, "organizationId": result.organization_id, "userId": result.user_id}))
+    else:
+        print(f"User:         {result.user_id} ({args.email})")
+        print(f"Organization: {result.organization_id} ({args.org}, plan {args.plan})")
+        print(f"API token:    {result.token}")
+        print("The token is shown once; store it safely. Try:")
+        print(f'  curl -H "Authorization: Bearer {result.token}" http://{settings.host}:{settings.port}/api/me')
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sentinel.app import create_app
+
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings, "serve")
+    print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui)", flush=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailsentinel", description="Email-authentication monitoring.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API server (migrates the database first)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1 or MAILSENTINEL_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8080 or MAILSENTINEL_PORT)")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(func=cmd_migrate)
+
+    boot = sub.add_parser("bootstrap", help="create a user, an organization they own and an API token")
+    boot.add_argument("--email", required=True)
+    boot.add_argument("--org", required=True, help="organization name")
+    boot.add_argument("--plan", default="free", choices=["free", "pro", "enterprise"])
+    boot.add_argument("--json", action="store_true", help="print {token, organizationId, userId}")
+    boot.set_defaults(func=cmd_bootstrap)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SentinelError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for detail in exc.details:
+            print(f"  {detail.field}: {detail.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
