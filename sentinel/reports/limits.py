@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+#: Element depth libxml2 accepts while ``huge_tree`` is off (a report needs 5).
+XML_MAX_DEPTH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +29,8 @@ class ParseLimits:
     #: <record> elements in one report.
     max_records: int = 2_000_000
     #: Bytes of one top-level element (a <record> is usually under 2 KB); bounds the
-    #: tree built in memory at any time. XML depth is capped by libxml2 itself
-    #: (256 levels, as ``huge_tree`` stays off).
+    #: tree built in memory at any time. XML depth is capped at XML_MAX_DEPTH by
+    #: libxml2 itself, as ``huge_tree`` stays off.
     max_element_bytes: int = 1 * MIB
     #: Characters of one text value kept (longer values are cut, not refused).
     max_text_length: int = 1_000

@@ -20,7 +20,7 @@ from sentinel.errors import InvalidReport
 
 from . import extract
 from .fields import SkipRecord, local, read_metadata, read_policy, read_record, text, where
-from .limits import DEFAULT_LIMITS, ParseLimits
+from .limits import DEFAULT_LIMITS, XML_MAX_DEPTH, ParseLimits
 from .model import PolicyPublished, Record, Report, ReportMetadata, SkippedRecord
 from .source import Origin, ReportSource
 from .streams import Readable, peek
@@ -94,6 +94,7 @@ def check_prolog(head: bytes, limit: int) -> None:
             return
     if size >= limit:
         raise InvalidReport(f"The XML has no root element in its first {limit} bytes.")
+    raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML has no root element.")
 
 
 class ReportReader:
@@ -241,9 +242,10 @@ class ReportReader:
         line, column = exc.position if exc.position else (exc.lineno, 0)
         detail = exc.msg.split(", line ")[0] if exc.msg else "malformed XML"
         code: int = getattr(exc, "code", 0)
-        if code in (1, 4) and not self._header_ready and line <= 1:
-            raise InvalidReport(f"{extract.NOT_AGGREGATE}: {self._xml.description} holds no XML "
-                                f"element ({detail}).") from None
+        if "Excessive depth" in (exc.msg or ""):
+            raise InvalidReport(
+                f"The XML nests deeper than {XML_MAX_DEPTH} elements (line {line}); refused."
+            ) from None
         at_end = code == _PREMATURE_END or line >= self._tracker.lines
         truncated = self._tracker.eof and at_end
         if truncated:
@@ -251,6 +253,9 @@ class ReportReader:
                 f"The report is truncated: the XML ends at line {line} before the report is "
                 f"complete ({detail})."
             ) from None
+        if self._recover and code in (1, 4) and not self._header_ready:
+            raise InvalidReport(f"{extract.NOT_AGGREGATE}: {self._xml.description} holds no "
+                                f"readable XML element ({detail}).") from None
         if self._recover or not self._origin.reopenable:
             raise InvalidReport(
                 f"The XML is malformed at line {line}, column {column}: {detail}."
