@@ -40,7 +40,8 @@ def test_make_dns_client_is_explicit():
 
 def test_answer_statuses_over_the_wire(client):
     ok = run(client.query("example.com", "MX"))
-    assert ok.status == "ok" and ok.records == ("10 mx1.example.com", "20 mx2.example.com")
+    assert ok.status == "ok"
+    assert sorted(ok.records) == ["10 mx1.example.com", "20 mx2.example.com"]
     assert run(client.query("nothing.example.com", "TXT")).status == "nxdomain"
     assert run(client.query("mx1.example.com", "TXT")).status == "nodata"
     servfail = run(client.query("_dmarc.sf.example.org", "TXT"))
@@ -67,8 +68,8 @@ def test_memo_asks_once_even_concurrently(client, dns_server):
 
 def test_zone_client_answers_without_network():
     zc = ZoneClient.from_directory(ZONES)
-    assert run(zc.query("example.com", "MX")).records == ("10 mx1.example.com",
-                                                          "20 mx2.example.com")
+    assert sorted(run(zc.query("example.com", "MX")).records) == ["10 mx1.example.com",
+                                                                  "20 mx2.example.com"]
     assert run(zc.query("nowhere.test", "A")).status == "nxdomain"
     assert run(zc.query("b.c.d.e.f.g.h.example.com", "A")).status == "nodata"  # empty non-terminal
     assert run(zc.query("x.example.com", "A")).status == "nxdomain"
