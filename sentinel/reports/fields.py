@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from lxml.etree import _Element
@@ -210,52 +211,100 @@ def _ip(raw: str) -> str | None:
         return None
 
 
+_KNOWN = (
+    "row", "source_ip", "count", "policy_evaluated", "disposition", "dkim", "spf", "reason",
+    "type", "comment", "identifiers", "header_from", "envelope_from", "envelope_to",
+    "auth_results", "domain", "selector", "scope", "result", "human_result",
+)
+_SECTIONS = {"row": 1, "policy_evaluated": 2, "reason": 3, "identifiers": 4, "auth_results": 5}
+_PE, _REASON, _AUTH = 2, 3, 5
+
+
+@lru_cache(maxsize=16)
+def record_tags(namespace: str | None) -> dict[str, str]:
+    """Full tag -> local name for the record elements of a document's namespace."""
+    tags = {name: name for name in _KNOWN}
+    if namespace:
+        tags.update({f"{{{namespace}}}{name}": name for name in _KNOWN})
+    return tags
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value[:1000] or None
+
+
 def read_record(rec: _Element, index: int, policy: PolicyPublished,
-                extensions: set[str]) -> Record:
-    """One <record>; raises SkipRecord saying what is wrong with it."""
+                extensions: set[str], namespace: str | None = None) -> Record:
+    """One <record>; raises SkipRecord saying what is wrong with it.
+
+    One flat pass over the record's elements in document order (the hot loop of
+    the parser): container elements set the context their leaves belong to.
+    """
+    tags = record_tags(namespace)
     source_ip = count_text = disposition = pe_dkim = pe_spf = None
     header_from = envelope_from = envelope_to = None
-    reasons: list[OverrideReason] = []
-    dkims: list[DkimAuthResult] = []
-    spfs: list[SpfAuthResult] = []
-    for part in rec:
-        name = local(part.tag)
-        if name == "row":
-            for child in part:
-                cname = local(child.tag)
-                if cname == "source_ip":
-                    source_ip = child.text
-                elif cname == "count":
-                    count_text = child.text
-                elif cname == "policy_evaluated":
-                    for pe in child:
-                        pname = local(pe.tag)
-                        if pname == "disposition":
-                            disposition = _word(pe)
-                        elif pname == "dkim":
-                            pe_dkim = _word(pe)
-                        elif pname == "spf":
-                            pe_spf = _word(pe)
-                        elif pname == "reason":
-                            reasons.append(_reason(pe))
-        elif name == "identifiers":
-            for child in part:
-                cname = local(child.tag)
-                if cname == "header_from":
-                    header_from = _domain(child)
-                elif cname == "envelope_from":
-                    envelope_from = _domain(child)
-                elif cname == "envelope_to":
-                    envelope_to = _domain(child)
-        elif name == "auth_results":
-            for child in part:
-                cname = local(child.tag)
-                if cname == "dkim":
-                    dkims.append(_dkim(child))
-                elif cname == "spf":
-                    spfs.append(_spf(child))
-        elif name and part.tag[0] == "{" and len(extensions) < 20:
-            extensions.add(str(part.tag))
+    reasons: list[list[str | None]] = []
+    auths: list[list[str | None]] = []  # [kind, domain, selector or scope, result, human]
+    current: list[str | None] | None = None
+    section = 0
+    for el in rec.iter():
+        tag = el.tag
+        name = tags.get(tag)
+        if name is None:
+            if isinstance(tag, str) and tag[0] == "{" and el.getparent() is rec \
+                    and len(extensions) < 20:
+                extensions.add(tag)
+            continue
+        code = _SECTIONS.get(name)
+        if code is not None:
+            section = code
+            if code == _REASON:
+                current = [None, None]
+                reasons.append(current)
+            continue
+        value = el.text
+        if name == "dkim" or name == "spf":
+            if section == _AUTH:
+                current = [name, None, None, None, None]
+                auths.append(current)
+            elif value is not None:
+                verdict = value.strip().lower()[:64] or None
+                if name == "dkim":
+                    pe_dkim = verdict
+                else:
+                    pe_spf = verdict
+        elif value is None:
+            continue
+        elif name == "source_ip":
+            source_ip = value
+        elif name == "count":
+            count_text = value
+        elif name == "header_from":
+            header_from = value.strip().rstrip(".").lower()[:255] or None
+        elif section == _AUTH and current is not None:
+            if name == "domain":
+                current[1] = value.strip().rstrip(".").lower()[:255] or None
+            elif name == "result":
+                current[3] = value.strip().lower()[:64] or None
+            elif name == "selector" or name == "scope":
+                current[2] = (value.strip()[:255] if name == "selector"
+                              else value.strip().lower()[:64]) or None
+            elif name == "human_result":
+                current[4] = _clean(value)
+        elif name == "disposition":
+            disposition = value.strip().lower()[:64] or None
+        elif name == "envelope_from":
+            envelope_from = value.strip().rstrip(".").lower()[:255] or None
+        elif name == "envelope_to":
+            envelope_to = value.strip().rstrip(".").lower()[:255] or None
+        elif section == _REASON and current is not None:
+            if name == "type":
+                current[0] = value.strip().lower()[:64] or None
+            elif name == "comment":
+                current[1] = _clean(value)
     if source_ip is None or not source_ip.strip():
         raise SkipRecord(f"record at {where(rec)} has no <source_ip>")
     ip = _ip(source_ip[:64])
@@ -273,63 +322,12 @@ def read_record(rec: _Element, index: int, policy: PolicyPublished,
         raise SkipRecord(f"record at {where(rec)}: <count> {count} is out of range")
     if not header_from:
         raise SkipRecord(f"record at {where(rec)} has no <header_from>")
+    dkims = tuple(DkimAuthResult(a[1], a[2], a[3] or "none", a[4])
+                  for a in auths if a[0] == "dkim")
+    spfs = tuple(SpfAuthResult(a[1], a[2], a[3] or "none", a[4])
+                 for a in auths if a[0] == "spf")
     dkim_ok = alignment.dkim_aligned(dkims, header_from, policy.adkim)
     spf_ok = alignment.spf_aligned(spfs, header_from, policy.aspf)
-    return Record(
-        index=index,
-        source_ip=ip,
-        count=count,
-        disposition=disposition,
-        dkim=pe_dkim,
-        spf=pe_spf,
-        header_from=header_from,
-        envelope_from=envelope_from,
-        envelope_to=envelope_to,
-        reasons=tuple(reasons),
-        dkim_results=tuple(dkims),
-        spf_results=tuple(spfs),
-        dkim_aligned=dkim_ok,
-        spf_aligned=spf_ok,
-        dmarc_pass=dkim_ok or spf_ok,
-    )
-
-
-def _reason(el: _Element) -> OverrideReason:
-    kind = comment = None
-    for child in el:
-        name = local(child.tag)
-        if name == "type":
-            kind = _word(child)
-        elif name == "comment":
-            comment = text(child)
-    return OverrideReason(kind, comment)
-
-
-def _dkim(el: _Element) -> DkimAuthResult:
-    domain = selector = result = human = None
-    for child in el:
-        name = local(child.tag)
-        if name == "domain":
-            domain = _domain(child)
-        elif name == "selector":
-            selector = text(child, 255)
-        elif name == "result":
-            result = _word(child)
-        elif name == "human_result":
-            human = text(child)
-    return DkimAuthResult(domain, selector, result or "none", human)
-
-
-def _spf(el: _Element) -> SpfAuthResult:
-    domain = scope = result = human = None
-    for child in el:
-        name = local(child.tag)
-        if name == "domain":
-            domain = _domain(child)
-        elif name == "scope":
-            scope = _word(child)
-        elif name == "result":
-            result = _word(child)
-        elif name == "human_result":
-            human = text(child)
-    return SpfAuthResult(domain, scope, result or "none", human)
+    return Record(index, ip, count, disposition, pe_dkim, pe_spf, header_from, envelope_from,
+                  envelope_to, tuple(OverrideReason(r[0], r[1]) for r in reasons),
+                  dkims, spfs, dkim_ok, spf_ok, dkim_ok or spf_ok)

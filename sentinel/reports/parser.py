@@ -8,6 +8,7 @@ document with a DOCTYPE is refused before libxml2 sees it.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
@@ -171,9 +172,14 @@ class ReportReader:
 
     def read_all(self) -> Report:
         """Materialise the records not yet iterated into a Report, and close."""
+        # Many small acyclic objects: cyclic GC passes would only slow the build down.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             records = list(self)
         finally:
+            if collecting:
+                gc.enable()
             self.close()
         return Report(self.metadata, self.policy, records, list(self.skipped),
                       list(self.warnings), self.extensions)
@@ -398,7 +404,7 @@ class ReportReader:
             raise InvalidReport(f"The report has more than {self.limits.max_records} records "
                                 "(ParseLimits.max_records).")
         try:
-            record = read_record(el, index, self.policy, self._extensions)
+            record = read_record(el, index, self.policy, self._extensions, self._namespace)
         except SkipRecord as exc:
             self.skipped.append(SkippedRecord(index, str(exc)))
             return None

@@ -1,0 +1,245 @@
+"""Report parsing benchmark: MailSentinel vs parsedmarc, records/second and peak memory.
+
+Run with ``.venv-bench/bin/python bench/bench_reports.py`` (``make bench-reports``).
+Generates reports with 1,000, 10,000 and 100,000 records plus the shared fixture
+corpus, and parses each with both parsers in the same run. Every parse runs in a
+fresh subprocess that reports its own peak memory (``ru_maxrss`` and VmHWM), so
+figures include the interpreter and imports: "the whole process".
+
+parsedmarc runs offline (``offline=True, always_use_local_files=True``): no DNS,
+no downloads. Nothing here touches the network.
+
+Ingestion into SQLite end to end is measured by ``ingest_benchmark`` once storage
+exists: fill in ``INGEST_HOOK`` (see below); until then the section says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "reports" / "aggregate"
+SIZES = (1_000, 10_000, 100_000)
+RATIO_TARGET = 8.0
+MEMORY_TARGET_MB = 120.0
+
+# Storage's owner sets this to a callable(path: Path, database_url: str) -> int that
+# ingests one report file into a fresh SQLite database and returns the records stored.
+INGEST_HOOK: Callable[[Path, str], int] | None = None
+
+
+# -- report generation (streamed to disk, so the driver process stays small) ---------
+
+def write_report(path: Path, records: int, seed: int = 7) -> None:
+    """A realistic Google-style report: varied IPs, 1-2 DKIM signatures, SPF, reasons."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8" ?>\n<feedback>\n  <report_metadata>\n'
+            "    <org_name>google.com</org_name>\n"
+            "    <email>noreply-dmarc-support@google.com</email>\n"
+            "    <extra_contact_info>https://support.google.com/a/answer/2466580"
+            "</extra_contact_info>\n"
+            f"    <report_id>bench-{records}</report_id>\n"
+            "    <date_range>\n      <begin>1718236800</begin>\n      <end>1718323199</end>\n"
+            "    </date_range>\n  </report_metadata>\n  <policy_published>\n"
+            "    <domain>example.com</domain>\n    <adkim>r</adkim>\n    <aspf>r</aspf>\n"
+            "    <p>quarantine</p>\n    <sp>none</sp>\n    <pct>100</pct>\n    <np>none</np>\n"
+            "  </policy_published>\n"
+        )
+        for i in range(records):
+            ip = f"{rng.choice((209, 54, 198, 35))}.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+            dkim_ok = rng.random() < 0.8
+            spf_ok = rng.random() < 0.6
+            esp = f"esp{rng.randrange(40)}.net"
+            reason = ("        <reason>\n          <type>forwarded</type>\n"
+                      "          <comment>mailing list</comment>\n        </reason>\n"
+                      if rng.random() < 0.05 else "")
+            second = (f"      <dkim>\n        <domain>{esp}</domain>\n"
+                      f"        <result>pass</result>\n        <selector>k{i % 3}</selector>\n"
+                      "      </dkim>\n" if rng.random() < 0.5 else "")
+            out.write(
+                f"  <record>\n    <row>\n      <source_ip>{ip}</source_ip>\n"
+                f"      <count>{rng.randrange(1, 200)}</count>\n      <policy_evaluated>\n"
+                f"        <disposition>{'none' if dkim_ok or spf_ok else 'quarantine'}"
+                "</disposition>\n"
+                f"        <dkim>{'pass' if dkim_ok else 'fail'}</dkim>\n"
+                f"        <spf>{'pass' if spf_ok else 'fail'}</spf>\n{reason}"
+                "      </policy_evaluated>\n    </row>\n    <identifiers>\n"
+                "      <header_from>example.com</header_from>\n    </identifiers>\n"
+                "    <auth_results>\n      <dkim>\n"
+                f"        <domain>{'example.com' if dkim_ok else 'example.org'}</domain>\n"
+                f"        <result>{'pass' if dkim_ok else 'fail'}</result>\n"
+                f"        <selector>s{i % 5}</selector>\n      </dkim>\n{second}"
+                f"      <spf>\n        <domain>{'bounce.example.com' if spf_ok else esp}"
+                "</domain>\n"
+                f"        <result>{'pass' if spf_ok else 'softfail'}</result>\n      </spf>\n"
+                "    </auth_results>\n  </record>\n"
+            )
+        out.write("</feedback>\n")
+
+
+# -- child processes: one parse each, measured from inside ---------------------------
+
+def _peak_mb() -> tuple[float, float]:
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    hwm = maxrss
+    try:
+        status = Path("/proc/self/status").read_text()
+        hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return maxrss, hwm
+
+
+def child(parser: str, paths: list[Path], repeat: int) -> dict[str, Any]:
+    if parser == "parsedmarc":
+        import parsedmarc
+
+        def run(path: Path) -> int:
+            parsed = parsedmarc.parse_report_file(path, offline=True,
+                                                  always_use_local_files=True)
+            return len(parsed["report"]["records"])
+    else:
+        from sentinel.reports import open_report, parse_report, to_api
+
+        if parser == "mailsentinel-stream":
+            def run(path: Path) -> int:
+                with open_report(path) as reader:
+                    return sum(1 for _ in reader)
+        elif parser == "mailsentinel":
+            def run(path: Path) -> int:
+                return parse_report(path).record_count
+        else:
+            def run(path: Path) -> int:
+                return len(to_api(parse_report(path))["records"])
+
+    # Warm up (imports, the Public Suffix List, caches) so the figures are steady-state.
+    run(FIXTURES / "nice-input.xml")
+    records = failures = 0
+    started = time.perf_counter()
+    for _ in range(repeat):
+        for path in paths:
+            try:
+                records += run(path)
+            except Exception:  # a parser that cannot read a fixture: count it, go on
+                failures += 1
+    seconds = time.perf_counter() - started
+    maxrss, hwm = _peak_mb()
+    return {"records": records, "seconds": seconds, "failures": failures // max(repeat, 1),
+            "maxrss_mb": maxrss, "hwm_mb": hwm}
+
+
+def measure(parser: str, paths: list[Path], repeat: int = 1) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", parser, "--repeat", str(repeat),
+               *map(str, paths)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env,
+                          timeout=3600)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# -- ingestion hook -------------------------------------------------------------------
+
+def ingest_benchmark(path: Path, records: int) -> str:
+    """Records/second for parse + store into a fresh SQLite file, once INGEST_HOOK exists."""
+    if INGEST_HOOK is None:
+        return "ingestion into SQLite: not measured yet (storage not built; set INGEST_HOOK)"
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        started = time.perf_counter()
+        stored = INGEST_HOOK(path, url)
+        seconds = time.perf_counter() - started
+    return f"ingestion into SQLite: {stored:,} records in {seconds:.2f} s = " \
+           f"{stored / seconds:,.0f} records/s ({records:,}-record report)"
+
+
+# -- driver -----------------------------------------------------------------------------
+
+def rate(result: dict[str, Any]) -> float:
+    return float(result["records"] / result["seconds"]) if result["seconds"] else 0.0
+
+
+PARSERS = (
+    ("mailsentinel", "parse_report"),
+    ("mailsentinel-stream", "open_report"),
+    ("mailsentinel-api", "+to_api"),
+    ("parsedmarc", "parsedmarc"),
+)
+
+
+def main() -> int:
+    print("records/second (ratio to parsedmarc). parse_report: whole Report materialised; "
+          "open_report: records streamed;\n+to_api: parse_report plus the API dicts; "
+          "parsedmarc: parse_report_file(offline=True, always_use_local_files=True)\n")
+    rows: list[tuple[str, dict[str, dict[str, Any]]]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
+        generated = {}
+        for size in SIZES:
+            path = Path(tmp) / f"generated-{size}.xml"
+            write_report(path, size)
+            generated[size] = path
+        cases: list[tuple[str, list[Path], int]] = [
+            (f"{size:,} records ({generated[size].stat().st_size / 1e6:.1f} MB)",
+             [generated[size]], 1)
+            for size in SIZES
+        ]
+        corpus = sorted(p for p in FIXTURES.iterdir() if p.stat().st_size > 0)
+        cases.append((f"fixture corpus ({len(corpus)} files) x20", corpus, 20))
+        print(f"{'case':<32}" + "".join(f"{label:>20}" for _, label in PARSERS))
+        for label, paths, repeat in cases:
+            results = {name: measure(name, paths, repeat) for name, _ in PARSERS}
+            rows.append((label, results))
+            base = rate(results["parsedmarc"])
+            cells = []
+            for name, _ in PARSERS:
+                value = rate(results[name])
+                cells.append(f"{value:,.0f}" if name == "parsedmarc"
+                             else f"{value:,.0f} ({value / base:.1f}x)")
+            print(f"{label:<32}" + "".join(f"{c:>20}" for c in cells), flush=True)
+            failed = {name: r["failures"] for name, r in results.items() if r["failures"]}
+            if failed:
+                print(f"{'':<32}files that failed to parse: {failed}")
+        print("\nPeak memory of the whole process, MB (ru_maxrss / VmHWM):")
+        print(f"{'case':<32}" + "".join(f"{label:>20}" for _, label in PARSERS))
+        for label, results in rows:
+            print(f"{label:<32}" + "".join(
+                f"{results[n]['maxrss_mb']:.0f} / {results[n]['hwm_mb']:.0f}".rjust(20)
+                for n, _ in PARSERS))
+        big_label, big = rows[len(SIZES) - 1]
+        base = rate(big["parsedmarc"])
+        ratio = rate(big["mailsentinel"]) / base
+        stream_ratio = rate(big["mailsentinel-stream"]) / base
+        peak = big["mailsentinel-stream"]["maxrss_mb"]
+        print(f"\nTargets ({big_label}): parsing >= {RATIO_TARGET:.0f}x parsedmarc: "
+              f"parse_report {ratio:.1f}x, open_report {stream_ratio:.1f}x "
+              f"{'OK' if min(ratio, stream_ratio) >= RATIO_TARGET else 'MISSED'}; "
+              f"peak memory streaming < {MEMORY_TARGET_MB:.0f} MB: {peak:.0f} MB "
+              f"{'OK' if peak < MEMORY_TARGET_MB else 'MISSED'}")
+        print(ingest_benchmark(generated[SIZES[-1]], SIZES[-1]))
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", choices=["mailsentinel", "mailsentinel-stream",
+                                            "mailsentinel-api", "parsedmarc"])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("paths", nargs="*", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.paths, args.repeat)))
+        sys.exit(0)
+    sys.exit(main())
