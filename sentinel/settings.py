@@ -23,6 +23,8 @@ class Settings:
 
     database_url: str = field(default_factory=_default_database_url)
     redis_url: str | None = None
+    # Prefix of every Redis key; instances sharing a prefix share their rate-limit counts.
+    redis_key_prefix: str = "mailsentinel"
     nameservers: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8080
@@ -36,10 +38,13 @@ class Settings:
     # Plan limits as "plan=per_minute/per_day" overrides, e.g. "free=600/10000".
     rate_limits: tuple[str, ...] = ()
     auth_failures_per_minute: int = 30
-    # Test and mock setups may allow loopback HTTPS targets; production never does.
-    allow_private_targets: bool = False
+    # Networks that outbound HTTPS (MTA-STS policies, BIMI logos) may reach despite not
+    # being public, e.g. "127.0.0.0/8" in tests; empty in production (SSRF guard).
+    allowed_target_networks: tuple[str, ...] = ()
     https_ca_bundle: str | None = None
     mta_sts_port: int = 443
+    # The JSON seed `mailsentinel mock` loads (default: mocks/seed.json).
+    mock_seed: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -70,12 +75,15 @@ class Settings:
         simple = {
             "database_url": text("DATABASE_URL"),
             "redis_url": text("REDIS_URL"),
+            "redis_key_prefix": text("REDIS_KEY_PREFIX"),
             "host": text("HOST"),
             "log_level": text("LOG_LEVEL"),
             "https_ca_bundle": text("HTTPS_CA_BUNDLE"),
+            "mock_seed": text("MOCK_SEED"),
             "nameservers": listing("NAMESERVERS"),
             "trusted_proxies": listing("TRUSTED_PROXIES"),
             "rate_limits": listing("RATE_LIMITS"),
+            "allowed_target_networks": listing("ALLOWED_TARGET_NETWORKS"),
             "port": number("PORT", int),
             "max_body_bytes": number("MAX_BODY_BYTES", int),
             "dns_timeout": number("DNS_TIMEOUT", float),
@@ -84,9 +92,6 @@ class Settings:
             "mta_sts_port": number("MTA_STS_PORT", int),
         }
         values.update({k: v for k, v in simple.items() if v is not None})
-        private = text("ALLOW_PRIVATE_TARGETS")
-        if private is not None:
-            values["allow_private_targets"] = private.lower() in {"1", "true", "yes", "on"}
         values.update(overrides)
         return cls(**values)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -15,7 +16,7 @@ from sentinel.domains.names import normalize_domain, to_unicode
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
-from sentinel.store.models import Domain
+from sentinel.store.models import Domain, SeenRecord
 
 VERIFICATION_PREFIX = "_mailsentinel"
 VERIFICATION_VALUE = "mailsentinel-verify="
@@ -39,7 +40,24 @@ def clean_selectors(raw: list[str]) -> list[str]:
     return selectors
 
 
-def domain_view(domain: Domain, detail: bool = False) -> dict[str, Any]:
+def seen_records_view(rows: Iterable[SeenRecord]) -> dict[str, list[dict[str, Any]]]:
+    """`dmarcRecords`, `spfRecords`, `dkimRecords`: current ones first, then newest first."""
+    views: dict[str, list[dict[str, Any]]] = {"dmarcRecords": [], "spfRecords": [], "dkimRecords": []}
+    for row in sorted(rows, key=lambda r: (not r.current, -r.last_seen.timestamp(), r.selector, r.id)):
+        item: dict[str, Any] = {
+            "record": row.record,
+            "firstSeen": isoformat(row.first_seen),
+            "lastSeen": isoformat(row.last_seen),
+            "current": row.current,
+        }
+        if row.kind == "dkim":
+            item["selector"] = row.selector
+        views[f"{row.kind}Records"].append(item)
+    return views
+
+
+def domain_view(domain: Domain, seen: Iterable[SeenRecord] | None = None) -> dict[str, Any]:
+    """The API shape; with `seen` (possibly empty) it is the detailed single-domain view."""
     view: dict[str, Any] = {
         "id": domain.id,
         "organizationId": domain.organization_id,
@@ -54,11 +72,12 @@ def domain_view(domain: Domain, detail: bool = False) -> dict[str, Any]:
             "recordValue": f"{VERIFICATION_VALUE}{domain.verification_token}",
         },
         "dkimSelectors": list(domain.dkim_selectors or []),
+        "learnedDkimSelectors": list(domain.learned_selectors or []),
         "createdAt": isoformat(domain.created_at),
         "updatedAt": isoformat(domain.updated_at),
     }
-    if detail:
-        view.update({"dmarcRecords": [], "spfRecords": [], "dkimRecords": []})
+    if seen is not None:
+        view.update(seen_records_view(seen))
     return view
 
 
@@ -143,7 +162,7 @@ class DomainService:
         except IntegrityError:
             # A concurrent create of the same name won the race.
             raise Conflict(f"The domain '{ascii_name}' is already monitored by this organization.") from None
-        return {"domain": domain_view(domain, detail=True)}
+        return {"domain": domain_view(domain, seen=())}
 
     def load(self, session: Session, principal: Principal, domain_id: str) -> Domain:
         """The domain if the caller can see it; NotFound otherwise (tenant isolation)."""
@@ -152,9 +171,14 @@ class DomainService:
             raise NotFound(f"Domain '{domain_id}' was not found.")
         return domain
 
+    def view(self, session: Session, domain: Domain) -> dict[str, Any]:
+        """The detailed view, with the records scans have seen (one extra query)."""
+        seen = session.scalars(select(SeenRecord).where(SeenRecord.domain_id == domain.id)).all()
+        return domain_view(domain, seen)
+
     def get(self, principal: Principal, domain_id: str) -> dict[str, Any]:
         with self.db.transaction() as session:
-            return {"domain": domain_view(self.load(session, principal, domain_id), detail=True)}
+            return {"domain": self.view(session, self.load(session, principal, domain_id))}
 
     def update(self, principal: Principal, domain_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         principal.require_write()
@@ -167,7 +191,7 @@ class DomainService:
             if "dkimSelectors" in changes:
                 domain.dkim_selectors = clean_selectors(changes["dkimSelectors"])
             domain.updated_at = self.clock.now()
-            return {"domain": domain_view(domain, detail=True)}
+            return {"domain": self.view(session, domain)}
 
     def delete(self, principal: Principal, domain_id: str) -> dict[str, Any]:
         principal.require_write()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +16,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool
 
 from sentinel.errors import ServiceUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MEMORY_URLS = frozenset({"sqlite://", "sqlite:///:memory:"})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -35,12 +39,13 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        self._keeper: sqlite3.Connection | None = None
+        self._in_transaction: threading.local | None = None
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
-            if url in {"sqlite://", "sqlite:///:memory:"}:
-                # One shared connection, or every session would see an empty database.
-                kwargs["poolclass"] = StaticPool
+            if url in MEMORY_URLS:
+                url = self._private_memory_database(kwargs)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
@@ -48,11 +53,43 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def _private_memory_database(self, kwargs: dict[str, Any]) -> str:
+        """Configure a private in-memory database that is safe under a thread pool.
+
+        A single shared connection (StaticPool) lets concurrent requests interleave their
+        transactions on it. Instead the pool holds one connection and lends it to one
+        transaction at a time; a named shared-cache database plus a keeper connection keeps
+        the data alive even if the pool ever replaces its connection. In-memory SQLite
+        answers in microseconds, so serialising costs little.
+        """
+        name = f"file:mailsentinel-{secrets.token_hex(8)}?mode=memory&cache=shared"
+        self._keeper = sqlite3.connect(name, uri=True, check_same_thread=False)
+        self._in_transaction = threading.local()
+        kwargs.update(poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=30)
+        return f"sqlite:///{name}&uri=true"
+
+    @property
+    def in_memory(self) -> bool:
+        return self._keeper is not None
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on any exception."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A session whose work commits on success and rolls back on any exception.
+
+        Raises RuntimeError for a transaction nested in another on the same thread of an
+        in-memory database: its single connection is taken, so waiting would deadlock.
+        """
+        local = self._in_transaction
+        if local is not None:
+            if getattr(local, "active", False):
+                raise RuntimeError("Nested transaction on the single-connection in-memory database.")
+            local.active = True
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            if local is not None:
+                local.active = False
 
     def ping(self) -> float:
         """Round-trip a trivial query; returns milliseconds. Raises ServiceUnavailable."""
@@ -77,3 +114,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None

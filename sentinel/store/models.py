@@ -103,8 +103,45 @@ class Domain(Base):
     verification_token: Mapped[str] = mapped_column(String(64))
     verified_at: Mapped[datetime | None]
     dkim_selectors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Selectors seen in DMARC reports' DKIM results; scans probe them too.
+    learned_selectors: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Scan(Base):
+    """One stored DNS scan of a domain; `result` is the API's scan object."""
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("ix_scans_domain_scanned", "domain_id", "scanned_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    scanned_at: Mapped[datetime]
+    duration_ms: Mapped[int]
+    error_count: Mapped[int]
+    warning_count: Mapped[int]
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SeenRecord(Base):
+    """A distinct DMARC, SPF or DKIM record that scans of a domain have seen."""
+
+    __tablename__ = "seen_records"
+    __table_args__ = (
+        UniqueConstraint("domain_id", "kind", "selector", "record_hash", name="uq_seen_records"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    # Empty for DMARC and SPF; the DKIM selector otherwise.
+    selector: Mapped[str] = mapped_column(String(255), default="")
+    record_hash: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(String(8192))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    current: Mapped[bool]
 
 
 class Event(Base):
