@@ -23,10 +23,12 @@ from sentinel.accounts.organizations import OrganizationService
 from sentinel.accounts.tokens import TokenService
 from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
 from sentinel.domains.service import DomainService
+from sentinel.ratelimit import Limiter, build_limiter
 from sentinel.settings import Settings
 from sentinel.store.db import Database
 from sentinel.web import errors as web_errors
 from sentinel.web.middleware import SentinelMiddleware
+from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.responses import dumps
 from sentinel.web.validation import NamedParameterValidator
 
@@ -53,6 +55,8 @@ class Services:
     tokens: TokenService
     organizations: OrganizationService
     domains: DomainService
+    # Plan limits per organization and failed-authentication limits per client address.
+    limiter: Limiter
     version: str = VERSION
 
 
@@ -64,6 +68,7 @@ def build_services(
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
     migrate: bool = True,
+    limiter: Limiter | None = None,
 ) -> Services:
     """Wire the services for a mode; brings the schema up to date unless told not to."""
     database = db or Database(settings.database_url)
@@ -81,6 +86,7 @@ def build_services(
         tokens=tokens,
         organizations=OrganizationService(database, clock, ids, tokens),
         domains=DomainService(database, clock, ids),
+        limiter=limiter or build_limiter(settings),
     )
 
 
@@ -117,4 +123,6 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
     )
     web_errors.install(app, web_errors.AllowedMethods(load_spec()))
-    return SentinelMiddleware(app, services, settings.max_body_bytes)
+    inner = SentinelMiddleware(app, services, settings.max_body_bytes)
+    # Outside everything, so even the body-size refusals get X-RateLimit-* headers.
+    return RateLimitHeaders(inner, services.limiter, settings.trusted_proxies)

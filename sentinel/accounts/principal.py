@@ -46,6 +46,8 @@ class Principal:
     organization_id: str
     scopes: frozenset[str]
     roles: dict[str, Role] = field(default_factory=dict)
+    # The plan of `organization_id`, read with the token so a plan change applies to the next request.
+    plan: str = "free"
 
     @property
     def can_write(self) -> bool:

@@ -19,7 +19,7 @@ from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
-from sentinel.store.models import ApiToken, Membership
+from sentinel.store.models import ApiToken, Membership, Organization
 
 TOKEN_PREFIX = "ms_live_"
 SECRET_LENGTH = 40
@@ -96,7 +96,13 @@ class TokenService:
         digest = hash_secret(secret)
         now = self.clock.now()
         with self.db.transaction() as session:
-            token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == digest))
+            # The plan comes with the token in one query: rate limiting needs it on every request.
+            row = session.execute(
+                select(ApiToken, Organization.plan)
+                .join(Organization, Organization.id == ApiToken.organization_id)
+                .where(ApiToken.secret_hash == digest)
+            ).first()
+            token, plan = (row[0], row[1]) if row is not None else (None, None)
             # Compare digests in constant time even though the lookup was by digest.
             if token is None or not hmac.compare_digest(token.secret_hash, digest):
                 raise Unauthorized("Invalid API token.")
@@ -115,6 +121,7 @@ class TokenService:
                 organization_id=token.organization_id,
                 scopes=frozenset(token.scopes.split(",")),
                 roles={org_id: Role[role] for org_id, role in rows},
+                plan=plan or "free",
             )
 
     def list_for_user(self, principal: Principal, page: PageRequest) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sentinel.errors import (
     error_for_status,
 )
 from sentinel.web.context import request_id
+from sentinel.web.ratelimit import after_failed_authentication
 from sentinel.web.responses import JSON, dumps, error_payload
 
 log = logging.getLogger("sentinel.web")
@@ -93,6 +94,9 @@ def install(app: AsyncApp | FlaskApp, allowed: AllowedMethods) -> None:
 
     async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         error = translate(exc, allowed, request.url.path)
+        if isinstance(error, Unauthorized):
+            # Every 401 is a failed authentication, counted per client address.
+            error = await after_failed_authentication(request.scope, error)
         rid = request_id(request.scope)
         if isinstance(error, InternalError) and not isinstance(exc, SentinelError):
             log.error("unhandled error (request %s)", rid, exc_info=exc)

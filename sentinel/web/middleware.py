@@ -54,6 +54,9 @@ class SentinelMiddleware:
         request_id = client_id if client_id and _SANE_REQUEST_ID.match(client_id) else new_request_id()
         scope[REQUEST_ID_KEY] = request_id
         scope[SERVICES_KEY] = self.services
+        # Created here because connexion hands inner layers shallow copies of the scope:
+        # they must all add to this same dict for the headers to reach the response.
+        scope.setdefault(EXTRA_HEADERS_KEY, {})
         started = False
 
         async def send_with_headers(message: Message) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connexion.lifecycle import ConnexionRequest
 from starlette.concurrency import run_in_threadpool
 
+from sentinel.accounts.principal import Principal
 from sentinel.web.context import services_from_scope
+from sentinel.web.ratelimit import RequestLimits
+
+if TYPE_CHECKING:
+    from sentinel.app import Services
 
 
 async def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any]:
@@ -16,5 +21,18 @@ async def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any]:
     The database look-up runs in the thread pool so a slow database never stalls the loop.
     """
     services = services_from_scope(request.scope)
-    principal = await run_in_threadpool(services.tokens.authenticate, token)
+    principal = await run_in_threadpool(_authenticate_within_limits, services, token, request.scope)
     return {"sub": principal.user_id, "principal": principal}
+
+
+def _authenticate_within_limits(services: Services, token: str, scope: Any) -> Principal:
+    """Authenticate and charge the organization; raises Unauthorized or RateLimited.
+
+    A failed authentication is counted by the error handler, which sees every 401
+    (connexion answers a missing or non-bearer header itself, without calling us).
+    """
+    limits = RequestLimits(scope)
+    limits.require_authentication_allowed()
+    principal = services.tokens.authenticate(token)
+    limits.charge(principal.organization_id, principal.plan)
+    return principal
