@@ -1,8 +1,9 @@
 """The composition root: the one place that chooses concrete ports for a mode.
 
-`serve` uses the configured database, the system clock and random IDs; `mock`
-swaps in an in-memory database, a controllable clock and deterministic IDs.
-Handlers and services are the same in every mode.
+`serve` uses the configured database, the system clock, random IDs, the configured
+resolver and real HTTPS; `mock` swaps in an in-memory database, a controllable clock,
+deterministic IDs, DNS answered from the zone files in mocks/zones and static HTTPS
+pages (see mocks/ports.py). Handlers and services are the same in every mode.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from connexion import AsyncApp
@@ -22,8 +23,11 @@ from starlette.types import ASGIApp
 from sentinel.accounts.organizations import OrganizationService
 from sentinel.accounts.tokens import TokenService
 from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
+from sentinel.dns.client import DnsClient, make_dns_client
+from sentinel.dns.https import HttpsFetcher, HttpxFetcher
 from sentinel.domains.service import DomainService
 from sentinel.ratelimit import Limiter, build_limiter
+from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
 from sentinel.web import errors as web_errors
@@ -31,6 +35,9 @@ from sentinel.web.middleware import SentinelMiddleware
 from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.responses import dumps
 from sentinel.web.validation import NamedParameterValidator
+
+if TYPE_CHECKING:
+    from mocks.state import MockState
 
 Mode = Literal["serve", "mock"]
 
@@ -57,7 +64,13 @@ class Services:
     domains: DomainService
     # Plan limits per organization and failed-authentication limits per client address.
     limiter: Limiter
+    # The DNS and HTTPS ports the scan service uses (zone files and static pages in mock mode).
+    dns: DnsClient
+    https: HttpsFetcher
+    scans: ScanService
     version: str = VERSION
+    # Seed, reset and clock controls; only in mock mode.
+    mock: MockState | None = None
 
 
 def build_services(
@@ -67,17 +80,42 @@ def build_services(
     db: Database | None = None,
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
+    dns: DnsClient | None = None,
+    https: HttpsFetcher | None = None,
     migrate: bool = True,
     limiter: Limiter | None = None,
 ) -> Services:
-    """Wire the services for a mode; brings the schema up to date unless told not to."""
+    """Wire the services for a mode; brings the schema up to date unless told not to.
+
+    In mock mode every port not passed in is the mock's (mocks/ports.py) and the seed is
+    loaded. Raises ValidationError for malformed nameservers or a bad seed file.
+    """
+    if mode == "mock":
+        from mocks import ports
+
+        db = db or ports.memory_database()
+        clock = clock or ports.mock_clock()
+        ids = ids or ports.mock_ids()
+        dns = dns or ports.zone_dns()
+        https = https or ports.static_https()
+        limiter = limiter or ports.mock_limiter(settings)
     database = db or Database(settings.database_url)
     if migrate:
         database.migrate()
     clock = clock or SystemClock()
     ids = ids or RandomIds()
+    if dns is None:
+        dns = make_dns_client(list(settings.nameservers), settings.dns_timeout, settings.dns_lifetime)
+    if https is None:
+        https = HttpxFetcher(
+            dns,
+            ca_bundle=settings.https_ca_bundle,
+            port=settings.mta_sts_port,
+            allow_networks=settings.allowed_target_networks,
+        )
     tokens = TokenService(database, clock, ids)
-    return Services(
+    domains = DomainService(database, clock, ids)
+    services = Services(
         settings=settings,
         mode=mode,
         db=database,
@@ -85,9 +123,17 @@ def build_services(
         ids=ids,
         tokens=tokens,
         organizations=OrganizationService(database, clock, ids, tokens),
-        domains=DomainService(database, clock, ids),
+        domains=domains,
         limiter=limiter or build_limiter(settings),
+        dns=dns,
+        https=https,
+        scans=ScanService(database, clock, ids, domains, dns, https),
     )
+    if mode == "mock":
+        from mocks.state import MockState
+
+        services.mock = MockState.start(services, settings)
+    return services
 
 
 def load_spec() -> dict[str, Any]:
@@ -115,6 +161,12 @@ def create_app(
     services = services or build_services(settings, mode)
     logging.getLogger("sentinel").setLevel(settings.log_level.upper())
     app = AsyncApp(__name__, specification_dir=str(ROOT), jsonifier=_CompactJson(), pythonic_params=True)
+    spec = load_spec()
+    if mode == "mock":
+        from mocks.server import install
+
+        # Before the main API: its mount at "/" would otherwise claim /_mock too.
+        spec = install(app, services, spec)
     app.add_api(
         SPEC_PATH.name,
         strict_validation=True,
@@ -122,7 +174,7 @@ def create_app(
         validate_responses=validate_responses,
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
     )
-    web_errors.install(app, web_errors.AllowedMethods(load_spec()))
+    web_errors.install(app, web_errors.AllowedMethods(spec))
     inner = SentinelMiddleware(app, services, settings.max_body_bytes)
     # Outside everything, so even the body-size refusals get X-RateLimit-* headers.
     return RateLimitHeaders(inner, services.limiter, settings.trusted_proxies)

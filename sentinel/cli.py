@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sentinel.errors import SentinelError
 from sentinel.settings import Settings
@@ -15,7 +16,7 @@ log = logging.getLogger("sentinel.cli")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "host", None):
         overrides["host"] = args.host
     if getattr(args, "port", None):
@@ -69,6 +70,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+MOCK_PORT = 4010
+
+
+def cmd_mock(args: argparse.Namespace) -> int:
+    """The stateful mock: same spec, handlers and services, mock ports (see mocks/)."""
+    import uvicorn
+
+    from sentinel.app import build_services, create_app
+
+    overrides: dict[str, Any] = {"port": args.port or MOCK_PORT}
+    if args.host:
+        overrides["host"] = args.host
+    if args.seed:
+        overrides["mock_seed"] = args.seed
+    settings = Settings.from_env(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = build_services(settings, "mock")
+    app = create_app(settings, "mock", services=services)
+    base = f"http://{settings.host}:{settings.port}"
+    assert services.mock is not None
+    print(f"MailSentinel mock on {base} (seed {services.mock.seed.source}; Swagger UI at /api/ui, controls at /_mock)")
+    for token in services.mock.tokens:
+        print(f"  {token.role:<7} {token.email:<24} {','.join(token.scopes):<11} {token.secret}")
+    if services.mock.tokens:
+        print(f'Try: curl -H "Authorization: Bearer {services.mock.tokens[0].secret}" {base}/api/domains', flush=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
 def _safe_url(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -84,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1 or MAILSENTINEL_HOST)")
     serve.add_argument("--port", type=int, help="port (default 8080 or MAILSENTINEL_PORT)")
     serve.set_defaults(func=cmd_serve)
+
+    mock = sub.add_parser("mock", help="run the stateful mock server (in memory, seeded, no network)")
+    mock.add_argument("--host", help="address to bind (default 127.0.0.1 or MAILSENTINEL_HOST)")
+    mock.add_argument("--port", type=int, help=f"port (default {MOCK_PORT})")
+    mock.add_argument("--seed", metavar="FILE", help="JSON seed to load instead of mocks/seed.json")
+    mock.set_defaults(func=cmd_mock)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(func=cmd_migrate)

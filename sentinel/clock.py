@@ -77,6 +77,11 @@ class SequentialIds:
             n = next(self._counters.setdefault("secret", itertools.count(1)))
         return f"{n:0{nbytes_chars}d}"
 
+    def reset(self) -> None:
+        """Start every counter again from 1 (the mock's reset to its seed)."""
+        with self._lock:
+            self._counters.clear()
+
 
 def random_text(length: int) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))

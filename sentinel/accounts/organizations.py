@@ -295,7 +295,14 @@ class OrganizationService:
 
     # -- bootstrap ----------------------------------------------------------------------------
 
-    def bootstrap(self, email: str, org_name: str, plan: str = "free", token_secret: str | None = None) -> Bootstrap:
+    def bootstrap(
+        self,
+        email: str,
+        org_name: str,
+        plan: str = "free",
+        token_secret: str | None = None,
+        token_name: str = "bootstrap",
+    ) -> Bootstrap:
         """Create (or reuse) a user and an organization they own, and issue a token bound to it."""
         address = normalize_email(email)
         name = clean_name(org_name, "org")
@@ -319,7 +326,7 @@ class OrganizationService:
                 session,
                 user_id=user.id,
                 organization_id=org.id,
-                name="bootstrap",
+                name=token_name,
                 scopes=parse_scopes(None),
                 secret=token_secret,
             )

@@ -1,0 +1,283 @@
+"""The mock's seed: a JSON fixture applied through the real services on start and on reset.
+
+Format (version 1; mocks/seed.json is the default and README.md documents it)::
+
+    {
+      "version": 1,
+      "clock": "2026-01-15T10:00:00Z",            # the mock clock's start (optional)
+      "organizations": [{
+        "name": "Example Corp", "plan": "pro",     # plan optional, default "free"
+        "owner": {"email": "owner@example.com",
+                  "token": {"name": "...", "secret": "ms_live_<40 base62>"}},   # token optional
+        "members": [{"email": "...", "name": "...", "role": "viewer",
+                     "token": {"name": "...", "secret": "ms_live_...", "scopes": ["read"]}}],
+        "domains": [{"domain": "example.com", "description": "...", "dkimSelectors": ["selector1"],
+                     "verified": true}],       # verified through the API's own check against
+                                               # mocks/zones (the TXT must be published there)
+        "reports": []                              # reserved for the reports API
+      }]
+    }
+
+Everything is created through the services the API uses, so a seed that the API would
+refuse (a bad domain name, an unknown role) is refused here too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sentinel.accounts.principal import SCOPES, Principal, Role
+from sentinel.accounts.tokens import TOKEN_PREFIX, parse_scopes
+from sentinel.errors import ValidationError
+
+if TYPE_CHECKING:
+    from sentinel.app import Services
+
+SEED_VERSION = 1
+_SECRET = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9]{{20,120}}$")
+
+
+@dataclass(frozen=True)
+class SeedToken:
+    name: str
+    secret: str
+    scopes: tuple[str, ...] = SCOPES
+
+
+@dataclass(frozen=True)
+class SeedMember:
+    email: str
+    role: str
+    name: str | None = None
+    token: SeedToken | None = None
+
+
+@dataclass(frozen=True)
+class SeedOrganization:
+    name: str
+    plan: str
+    owner: SeedMember
+    members: tuple[SeedMember, ...] = ()
+    domains: tuple[dict[str, Any], ...] = ()
+    reports: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Seed:
+    source: str
+    clock: datetime | None
+    organizations: tuple[SeedOrganization, ...]
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class SeededToken:
+    """A well-known token the seed created, as `mailsentinel mock` prints it."""
+
+    secret: str
+    token_id: str
+    user_id: str
+    email: str
+    organization_id: str
+    role: str
+    scopes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "token": self.secret,
+            "tokenId": self.token_id,
+            "userId": self.user_id,
+            "email": self.email,
+            "organizationId": self.organization_id,
+            "role": self.role,
+            "scopes": list(self.scopes),
+        }
+
+
+def _bad(where: str, message: str) -> ValidationError:
+    return ValidationError.field(where, f"Seed {where}: {message}")
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(where, "must be a JSON object.")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad(where, "must be a JSON array.")
+    return value
+
+
+def _text(obj: dict[str, Any], key: str, where: str, required: bool = True) -> str | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(f"{where}.{key}", "must be a non-empty string.")
+    return value
+
+
+def _token(raw: Any, where: str) -> SeedToken | None:
+    if raw is None:
+        return None
+    obj = _object(raw, where)
+    secret = _text(obj, "secret", where) or ""
+    if not _SECRET.match(secret):
+        raise _bad(f"{where}.secret", f"must be '{TOKEN_PREFIX}' followed by 20 to 120 letters or digits.")
+    scopes = parse_scopes(_list(obj.get("scopes"), f"{where}.scopes") or None).split(",")
+    name = _text(obj, "name", where, required=False) or "mock token"
+    return SeedToken(name=name, secret=secret, scopes=tuple(scopes))
+
+
+def _member(raw: Any, where: str, role: str | None = None) -> SeedMember:
+    obj = _object(raw, where)
+    chosen = role or _text(obj, "role", where) or ""
+    Role.parse(chosen, field_name=f"{where}.role")
+    return SeedMember(
+        email=_text(obj, "email", where) or "",
+        role=chosen,
+        name=_text(obj, "name", where, required=False),
+        token=_token(obj.get("token"), f"{where}.token"),
+    )
+
+
+def parse_seed(document: Any, source: str = "inline") -> Seed:
+    """Check a seed document's shape. Raises ValidationError naming the offending place."""
+    doc = _object(document, "document")
+    version = doc.get("version", SEED_VERSION)
+    if version != SEED_VERSION:
+        raise _bad("version", f"only version {SEED_VERSION} is understood.")
+    clock = None
+    if doc.get("clock") is not None:
+        try:
+            clock = datetime.fromisoformat(str(doc["clock"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise _bad("clock", "must be an RFC 3339 time such as 2026-01-15T10:00:00Z.") from None
+        clock = clock.replace(tzinfo=UTC) if clock.tzinfo is None else clock.astimezone(UTC)
+    orgs = []
+    secrets: set[str] = set()
+    for i, raw in enumerate(_list(doc.get("organizations"), "organizations")):
+        where = f"organizations[{i}]"
+        obj = _object(raw, where)
+        owner = _member(obj.get("owner"), f"{where}.owner", role=Role.owner.name)
+        members = tuple(_member(m, f"{where}.members[{j}]") for j, m in enumerate(_list(obj.get("members"), where)))
+        for person in (owner, *members):
+            if person.token and person.token.secret in secrets:
+                raise _bad(f"{where}", f"token secret {person.token.secret[:12]}... is used twice.")
+            if person.token:
+                secrets.add(person.token.secret)
+        orgs.append(
+            SeedOrganization(
+                name=_text(obj, "name", where) or "",
+                plan=_text(obj, "plan", where, required=False) or "free",
+                owner=owner,
+                members=members,
+                domains=tuple(
+                    _object(d, f"{where}.domains[{j}]") for j, d in enumerate(_list(obj.get("domains"), where))
+                ),
+                reports=tuple(_list(obj.get("reports"), f"{where}.reports")),
+            )
+        )
+    return Seed(source=source, clock=clock, organizations=tuple(orgs), raw=doc)
+
+
+def load_seed(path: Path | str) -> Seed:
+    """Read and check a seed file. Raises ValidationError (unreadable, not JSON, wrong shape)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError.field("seed", f"Cannot read the seed file {path}: {exc.strerror}.") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError.field("seed", f"The seed file {path} is not JSON: {exc}.") from None
+    from mocks.ports import display_path
+
+    return parse_seed(document, display_path(Path(path)))
+
+
+def apply_seed(services: Services, seed: Seed) -> list[SeededToken]:
+    """Create the seed's organizations, members, tokens and domains; returns the tokens.
+
+    Raises ValidationError or Conflict when the services refuse part of the seed.
+    """
+    tokens: list[SeededToken] = []
+    for org in seed.organizations:
+        owner = org.owner
+        boot = services.organizations.bootstrap(
+            owner.email,
+            org.name,
+            org.plan,
+            token_secret=owner.token.secret if owner.token else None,
+            token_name=owner.token.name if owner.token else "mock owner token",
+        )
+        # The owner acting through their seeded token, without marking it as used.
+        principal = Principal(
+            user_id=boot.user_id,
+            token_id=boot.token_id,
+            organization_id=boot.organization_id,
+            scopes=frozenset(SCOPES),
+            roles={boot.organization_id: Role.owner},
+            plan=org.plan,
+        )
+        if owner.token:
+            tokens.append(
+                SeededToken(owner.token.secret, boot.token_id, boot.user_id, owner.email, boot.organization_id,
+                            Role.owner.name, SCOPES)
+            )
+        for member in org.members:
+            added = services.organizations.add_member(principal, boot.organization_id, member.email, member.role,
+                                                      member.name)
+            if member.token:
+                tokens.append(_issue(services, member, added["member"]["userId"], boot.organization_id))
+        for domain in org.domains:
+            created = services.domains.create(
+                principal, boot.organization_id, str(domain.get("domain", "")), domain.get("description"),
+                domain.get("dkimSelectors"),
+            )["domain"]
+            if domain.get("verified"):
+                _verify(services, principal, created)
+        _seed_reports(services, principal, org)
+    return tokens
+
+
+def _issue(services: Services, member: SeedMember, user_id: str, organization_id: str) -> SeededToken:
+    assert member.token is not None
+    with services.db.transaction() as session:
+        token, secret = services.tokens.issue(
+            session, user_id=user_id, organization_id=organization_id, name=member.token.name,
+            scopes=",".join(member.token.scopes), secret=member.token.secret,
+        )
+        token_id = token.id
+    return SeededToken(secret, token_id, user_id, member.email, organization_id, member.role, member.token.scopes)
+
+
+def _verify(services: Services, principal: Principal, domain: dict[str, Any]) -> None:
+    """Verify a seeded domain the way the API does; raises ValidationError when DNS disagrees."""
+    outcome = services.scans.verify(principal, domain["id"])["verification"]
+    if not outcome["verified"]:
+        raise ValidationError.field(
+            "verified", f"Seed domain {domain['domain']} cannot be verified: {outcome['message']}"
+        )
+
+
+def _seed_reports(services: Services, principal: Principal, org: SeedOrganization) -> None:
+    """Hook for the reports API: store each seeded report file through the reports service.
+
+    Raises ValidationError while this server has no reports service to store them with.
+    """
+    if not org.reports:
+        return
+    reports = getattr(services, "reports", None)
+    if reports is None:
+        raise ValidationError.field("reports", "Seed reports need the reports API, which this server lacks.")
+    raise ValidationError.field("reports", "Seeding reports is not wired to the reports service yet.")

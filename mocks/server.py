@@ -1,0 +1,48 @@
+"""What create_app adds in mock mode: the /_mock control API and the `Prefer` simulation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+
+from mocks.ports import CONTROL_SPEC
+from mocks.prefer import PreferMiddleware, SpecIndex
+from sentinel.web.validation import NamedParameterValidator
+
+if TYPE_CHECKING:
+    from sentinel.app import Services
+
+CONTROL_BASE = "/_mock"
+
+
+def control_spec() -> dict[str, Any]:
+    with CONTROL_SPEC.open(encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh))
+
+
+def install(app: AsyncApp, services: Services, spec: dict[str, Any]) -> dict[str, Any]:
+    """Mount the controls and the Prefer steps; returns `spec` with the control paths added
+    (for truthful Allow headers). Must run before the main API is added.
+    """
+    if services.mock is None:
+        raise RuntimeError("Mock controls need services built in mock mode.")
+    app.add_api(
+        CONTROL_SPEC,
+        base_path=CONTROL_BASE,
+        strict_validation=True,
+        validator_map={"parameter": NamedParameterValidator},
+        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
+    )
+    index = SpecIndex(spec)
+    # Routed (to know the operation) but before security, so code=401 needs no token ...
+    app.add_middleware(PreferMiddleware, position=MiddlewarePosition.BEFORE_SECURITY, stage="routed", index=index)
+    # ... and everything else only once the token was accepted.
+    app.add_middleware(
+        PreferMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, stage="authenticated", index=index
+    )
+    control_paths = {CONTROL_BASE + path: item for path, item in control_spec().get("paths", {}).items()}
+    return {**spec, "paths": {**spec.get("paths", {}), **control_paths}}

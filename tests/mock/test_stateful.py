@@ -1,0 +1,62 @@
+"""The mock is the real service code: what is created can be listed, what is deleted is gone."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.api import error_of
+from tests.support.server import LiveServer
+
+
+def test_create_list_delete_then_not_found(owner: httpx.Client) -> None:
+    org = owner.post("/api/organizations", json={"name": "Client Dev Org"}).json()["data"]["organization"]
+    created = owner.post(f"/api/organizations/{org['id']}/domains", json={"domain": "example.com"})
+    assert created.status_code == 201, created.text
+    domain = created.json()["data"]["domain"]
+    listed = owner.get(f"/api/organizations/{org['id']}/domains").json()["data"]["domains"]
+    assert [d["id"] for d in listed] == [domain["id"]]
+    assert owner.get(f"/api/domains/{domain['id']}").status_code == 200
+    assert owner.delete(f"/api/domains/{domain['id']}").status_code == 200
+    error_of(owner.get(f"/api/domains/{domain['id']}"), 404, "NOT_FOUND")
+    assert owner.delete(f"/api/organizations/{org['id']}").status_code == 200
+    error_of(owner.get(f"/api/organizations/{org['id']}"), 404, "NOT_FOUND")
+
+
+def test_validation_and_conflicts_are_the_real_ones(owner: httpx.Client) -> None:
+    org_id = owner.get("/api/me").json()["data"]["memberships"][0]["organization"]["id"]
+    error_of(owner.post(f"/api/organizations/{org_id}/domains", json={"domain": "co.uk"}), 400, "VALIDATION_ERROR")
+    error_of(owner.post(f"/api/organizations/{org_id}/domains", json={"domain": "example.com"}), 409, "CONFLICT")
+    error_of(owner.get("/api/domains", params={"limit": 0}), 400, "VALIDATION_ERROR")
+
+
+def test_tokens_created_through_the_api_work_and_revoking_stops_them(
+    owner: httpx.Client, mock_live: LiveServer
+) -> None:
+    made = owner.post("/api/tokens", json={"name": "sdk tests", "scopes": ["read"]})
+    assert made.status_code == 201, made.text
+    token = made.json()["data"]["token"]
+    assert token["token"].startswith("ms_live_")
+    with httpx.Client(base_url=mock_live.url, headers={"Authorization": f"Bearer {token['token']}"}) as sdk:
+        assert sdk.get("/api/me").status_code == 200
+        assert owner.delete(f"/api/tokens/{token['id']}").status_code == 200
+        error_of(sdk.get("/api/me"), 401, "UNAUTHORIZED")
+
+
+def test_any_token_is_not_accepted(anonymous: httpx.Client) -> None:
+    error_of(anonymous.get("/api/domains"), 401, "UNAUTHORIZED")
+    bogus = {"Authorization": "Bearer ms_live_" + "x" * 40}
+    error_of(anonymous.get("/api/domains", headers=bogus), 401, "UNAUTHORIZED")
+
+
+def test_verify_and_scan_answer_from_the_zone_files(owner: httpx.Client) -> None:
+    domains = {d["domain"]: d for d in owner.get("/api/domains").json()["data"]["domains"]}
+    scan = owner.post(f"/api/domains/{domains['example.org']['id']}/scan")
+    assert scan.status_code in (200, 201), scan.text
+    result = scan.json()["data"]
+    result = result.get("scan", result)
+    assert result["spf"]["dnsLookups"] > 10
+    codes = {i["code"] for i in result["issues"]}
+    assert "SPF_TOO_MANY_LOOKUPS" in codes
+    verify = owner.post(f"/api/domains/{domains['example.org']['id']}/verify")
+    assert verify.status_code == 200, verify.text
+    assert verify.json()["data"]["verification"]["status"] == "not_found"
