@@ -67,7 +67,10 @@ bench-scan: $(BENCH_STAMP) ## DNS scans: MailSentinel vs checkdmarc through a 20
 bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion
 	$(BENCH_VENV)/bin/python bench/bench_reports.py
 
-bench: bench-api bench-scan bench-reports ## every benchmark
+bench-ratelimit: $(STAMP) ## rate limiter cost: req/s with it off, memory storage, Redis storage, Redis down
+	$(BIN)/python bench/bench_ratelimit.py
+
+bench: bench-api bench-scan bench-reports bench-ratelimit ## every benchmark
 
 clean: ## remove virtual environments and caches
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
