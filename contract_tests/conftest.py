@@ -46,3 +46,12 @@ def make_target() -> Target:
     services = build_services(settings)
     boot = services.organizations.bootstrap("contract@example.com", "Contract", "enterprise")
     return Target(create_app(settings, services=services), services, boot.token, boot.organization_id)
+
+
+def make_mock_target() -> Target:
+    """The mock, composed as `mailsentinel mock` composes it, acting with the seed's owner token."""
+    settings = Settings(rate_limits=("pro=100000000/0",), auth_failures_per_minute=100_000_000)
+    services = build_services(settings, "mock")
+    assert services.mock is not None
+    owner = services.mock.tokens[0]
+    return Target(create_app(settings, "mock", services=services), services, owner.secret, owner.organization_id)
