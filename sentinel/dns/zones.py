@@ -41,6 +41,7 @@ class ZoneSet:
 
     def __init__(self, zones: Iterable[dns.zone.Zone]) -> None:
         self._zones = sorted(zones, key=lambda z: len(z.origin or dns.name.root), reverse=True)
+        self._by_origin = {z.origin: z for z in reversed(self._zones)}
         self._existing: set[dns.name.Name] = set()
         for zone in self._zones:
             assert zone.origin is not None
@@ -76,11 +77,14 @@ class ZoneSet:
         return [z.origin.to_text(omit_final_dot=True) for z in self._zones if z.origin]
 
     def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
-        for zone in self._zones:
-            assert zone.origin is not None
-            if name.is_subdomain(zone.origin):
+        """The zone with the longest origin containing ``name`` (walks up the labels)."""
+        while True:
+            zone = self._by_origin.get(name)
+            if zone is not None:
                 return zone
-        return None
+            if name == dns.name.root or len(name) == 0:
+                return None
+            name = name.parent()
 
     def lookup(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> ZoneLookup:
         """Answer one question from the zones; NXDOMAIN for names outside all of them."""

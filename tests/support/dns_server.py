@@ -17,11 +17,14 @@ Names in option sets are matched case-insensitively and without the final dot.
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import socket
+import socketserver
 import struct
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -45,8 +48,7 @@ class _Handler(DNSHandler):
 
     def handle(self) -> None:
         owner: LoopbackDnsServer = self.server.owner  # type: ignore[attr-defined]
-        tcp = self.server.socket_type == socket.SOCK_STREAM
-        if tcp:
+        if self.server.socket_type == socket.SOCK_STREAM:
             data = self.request.recv(65535)
             if len(data) < 2:
                 return
@@ -56,16 +58,69 @@ class _Handler(DNSHandler):
                 if not more:
                     return
                 data += more
-            data = data[2:2 + length]
-        else:
-            data, sock = self.request
-        reply = owner._reply(data, tcp)
-        if reply is None:
+            reply = owner._reply(data[2:2 + length], tcp=True)
+            if reply is not None:
+                time.sleep(owner.delay)
+                self.request.sendall(struct.pack("!H", len(reply)) + reply)
+            owner._done()
             return
-        if tcp:
-            self.request.sendall(struct.pack("!H", len(reply)) + reply)
+        data, sock = self.request
+        reply = owner._reply(data, tcp=False)
+        if reply is None:
+            owner._done()
         else:
-            sock.sendto(reply, self.client_address)
+            owner._delayer.send_later(sock, reply, self.client_address, owner.delay)
+
+
+class _UdpServer(socketserver.UDPServer):
+    """One thread reads datagrams and answers at once; delays are scheduled, not slept."""
+
+    allow_reuse_address = True
+
+
+class _Delayer:
+    """Sends UDP replies when their delay has passed, from one thread (no thread per query)."""
+
+    def __init__(self, on_sent: Callable[[], None]) -> None:
+        self._heap: list[tuple[float, int, socket.socket, bytes, tuple[str, int]]] = []
+        self._cond = threading.Condition()
+        self._seq = 0
+        self._on_sent = on_sent
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def send_later(self, sock: socket.socket, data: bytes, addr: tuple[str, int],
+                   delay: float) -> None:
+        if delay <= 0:
+            sock.sendto(data, addr)
+            self._on_sent()
+            return
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._heap, (time.monotonic() + delay, self._seq, sock, data, addr))
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopped and (
+                    not self._heap or self._heap[0][0] > time.monotonic()
+                ):
+                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(wait)
+                if self._stopped:
+                    return
+                _, _, sock, data, addr = heapq.heappop(self._heap)
+            with contextlib.suppress(OSError):
+                sock.sendto(data, addr)
+            self._on_sent()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        self._thread.join(2)
 
 
 class LoopbackDnsServer:
@@ -98,6 +153,7 @@ class LoopbackDnsServer:
         self.max_in_flight = 0
         self._in_flight = 0
         self._lock = threading.Lock()
+        self._cache: dict[tuple[object, ...], bytes] = {}
         self._servers: list[DNSServer] = []
         self.port = 0
 
@@ -109,7 +165,8 @@ class LoopbackDnsServer:
     def start(self) -> LoopbackDnsServer:
         logger = DNSLogger(log="-request,-reply,-truncated,-error", prefix=False)
         for _ in range(50):
-            udp = DNSServer(None, address=self.address, port=0, logger=logger, handler=_Handler)
+            udp = DNSServer(None, address=self.address, port=0, logger=logger, handler=_Handler,
+                            server=_UdpServer)
             port = udp.server.server_address[1]
             try:
                 tcp = DNSServer(
@@ -121,9 +178,19 @@ class LoopbackDnsServer:
                 continue
             self.port = port
             self._servers = [udp, tcp]
+            # Bursts of hundreds of concurrent questions must not overflow the socket.
+            for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+                if option is None:
+                    continue
+                try:
+                    udp.server.socket.setsockopt(socket.SOL_SOCKET, option, 8 * 1024 * 1024)
+                    break
+                except OSError:
+                    continue
             break
         else:
             raise OSError("no free port for the loopback DNS server")
+        self._delayer = _Delayer(self._done)
         for srv in self._servers:
             srv.server.owner = self  # type: ignore[attr-defined]
             srv.start_thread()
@@ -134,6 +201,7 @@ class LoopbackDnsServer:
             srv.server.shutdown()
             srv.server.server_close()
         self._servers = []
+        self._delayer.stop()
 
     def __enter__(self) -> LoopbackDnsServer:
         return self.start()
@@ -149,43 +217,53 @@ class LoopbackDnsServer:
             self.tcp_queries = 0
             self.max_in_flight = 0
 
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
     def _reply(self, data: bytes, tcp: bool) -> bytes | None:
+        """The wire reply to one query, or None to stay silent; counts it as in flight."""
         try:
             query = dns.message.from_wire(data)
         except dns.exception.DNSException:
-            return None
-        if not query.question:
+            query = None
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        if query is None or not query.question:
             return None
         question = query.question[0]
-        qname = question.name
-        key = _norm(qname.to_text())
+        key = _norm(question.name.to_text())
         with self._lock:
             self.queries.append((key, dns.rdatatype.to_text(question.rdtype)))
             self.tcp_queries += int(tcp)
-            self._in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self._in_flight)
-        try:
-            if self.delay:
-                time.sleep(self.delay)
-            if key in self.drop:
-                return None
-            response = dns.message.make_response(query)
-            response.flags |= dns.flags.AA
-            if key in self.servfail:
-                response.set_rcode(dns.rcode.SERVFAIL)
-                return response.to_wire()
-            result = self.zones.lookup(qname, question.rdtype)
-            if result.rcode == "NXDOMAIN":
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            response.answer.extend(result.cnames)
-            if result.answer is not None:
-                response.answer.append(result.answer)
-            if any(qname.is_subdomain(z) for z in self.ad_zones):
-                response.flags |= dns.flags.AD
-            return self._wire(response, query, tcp)
-        finally:
-            with self._lock:
-                self._in_flight -= 1
+        if key in self.drop:
+            return None
+        # Identical questions get identical answers: render once, then patch the query id.
+        cache_key = (key, question.rdtype, query.flags, query.edns, query.payload, tcp)
+        cached = self._cache.get(cache_key)
+        if cached is None:
+            cached = self._answer(query, key, tcp)
+            self._cache[cache_key] = cached
+        return data[:2] + cached[2:]
+
+    def _answer(self, query: dns.message.Message, key: str, tcp: bool) -> bytes:
+        question = query.question[0]
+        qname = question.name
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA
+        if key in self.servfail:
+            response.set_rcode(dns.rcode.SERVFAIL)
+            return response.to_wire(max_size=65535)
+        result = self.zones.lookup(qname, question.rdtype)
+        if result.rcode == "NXDOMAIN":
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        response.answer.extend(result.cnames)
+        if result.answer is not None:
+            response.answer.append(result.answer)
+        if any(qname.is_subdomain(z) for z in self.ad_zones):
+            response.flags |= dns.flags.AD
+        return self._wire(response, query, tcp)
 
     def _wire(self, response: dns.message.Message, query: dns.message.Message, tcp: bool) -> bytes:
         if tcp:
