@@ -70,7 +70,10 @@ bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, mem
 bench-ratelimit: $(STAMP) ## rate limiter cost: req/s with it off, memory storage, Redis storage, Redis down
 	$(BIN)/python bench/bench_ratelimit.py
 
-bench: bench-api bench-scan bench-reports bench-ratelimit ## every benchmark
+bench-mock: $(STAMP) ## the mock vs Prism 5.14 (npm ci in bench/) and serve: req/s and p99, list and create
+	$(BIN)/python bench/bench_mock.py
+
+bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock ## every benchmark
 
 clean: ## remove virtual environments and caches
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
