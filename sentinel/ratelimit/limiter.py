@@ -76,6 +76,13 @@ class RateLimiter:
         """False while the store is considered down (the limiter is failing open)."""
         return self._down_since is None
 
+    def close(self) -> None:
+        """Release the store's connections (Redis); the memory store has none."""
+        connection = getattr(self.storage, "storage", None)
+        pool = getattr(connection, "connection_pool", None)
+        if pool is not None:
+            pool.disconnect()
+
     def windows_for(self, plan: str) -> tuple[RateLimitItem, ...]:
         return self._windows.get(plan) or self._windows[FALLBACK_PLAN]
 

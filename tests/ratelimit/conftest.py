@@ -63,6 +63,7 @@ def start_server(services: Services, settings: Settings) -> Iterator[Callable[..
     def start(retry_interval: float = 2.0, **overrides: Any) -> Instance:
         own = settings.with_overrides(**overrides)
         limiter = build_limiter(own, retry_interval=retry_interval)
+        stack.callback(limiter.close)
         svc = build_services(own, db=services.db, migrate=False, limiter=limiter)
         server = stack.enter_context(LiveServer(create_app(own, services=svc)))
         instance = Instance(svc, server)
