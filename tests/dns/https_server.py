@@ -74,8 +74,11 @@ class LoopbackHttpsServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many scans fetch policies at once
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.ca_file, key_file)
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
