@@ -5,7 +5,7 @@ from bench/package.json; `npm ci` runs here when bench/node_modules is missing),
 time, and drives each with wrk (installed from Debian if missing) on:
 
 - list:   GET /api/domains (authenticated; the mock authenticates, rate-limits, queries)
-- create: POST /api/organizations (the mock validates, writes, answers the new state)
+- create: POST /api/tokens (the mock validates, writes, answers the new token)
 
 For scale, `mailsentinel serve` (SQLite file, same services) runs the same two loads.
 Also reports how long the mock takes from process start to its first answer.
@@ -35,7 +35,7 @@ ROOT = BENCH.parent
 PRISM = BENCH / "node_modules" / ".bin" / "prism"
 SEED = json.loads((ROOT / "mocks" / "seed.json").read_text(encoding="utf-8"))
 TOKEN = SEED["organizations"][0]["owner"]["token"]["secret"]
-CREATE_BODY = '{"name":"Bench Org","plan":"pro"}'
+CREATE_BODY = '{"name":"bench","scopes":["read"]}'
 
 
 def ensure_prism() -> Path:
@@ -76,7 +76,7 @@ def measure(
     name: str, base: str, wrk_bin: str, args: argparse.Namespace, post: Path, token: str = TOKEN
 ) -> dict[str, object]:
     results: dict[str, object] = {}
-    for label, path, script in (("list", "/api/domains", None), ("create", "/api/organizations", post)):
+    for label, path, script in (("list", "/api/domains", None), ("create", "/api/tokens", post)):
         wrk(wrk_bin, base + path, 1, args.connections, script, token)  # warm-up
         rps, p99, bad = wrk(wrk_bin, base + path, args.duration, args.connections, script, token)
         results[label] = {"rps": rps, "p99": p99, "non2xx": bad}
