@@ -1,4 +1,4 @@
-"""Page/limit pagination with totals, computed in two queries whatever the page size."""
+"""Page/limit pagination with totals, in one query whatever the page size."""
 
 from __future__ import annotations
 
@@ -43,8 +43,17 @@ def page_meta(page: PageRequest, total: int) -> dict[str, int]:
     }
 
 
-def paginate(session: Session, stmt: Select[*tuple[Any, ...]], page: PageRequest) -> tuple[list[Any], int]:
-    """Rows of one page of `stmt` (already ordered) and the total row count."""
+def paginate(session: Session, stmt: Select[*tuple[Any, ...]], page: PageRequest) -> tuple[list[tuple[Any, ...]], int]:
+    """Rows of one page of `stmt` (already ordered) and the total row count.
+
+    The total rides along as a window count, so a page costs one query; only a page past
+    the end needs a second one to learn the total.
+    """
+    windowed = stmt.add_columns(func.count().over().label("_total")).limit(page.limit).offset(page.offset)
+    rows = session.execute(windowed).all()
+    if rows:
+        return [tuple(row)[:-1] for row in rows], int(rows[0][-1])
+    if page.page == 1:
+        return [], 0
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = list(session.execute(stmt.limit(page.limit).offset(page.offset)).all()) if total else []
-    return rows, int(total)
+    return [], int(total)

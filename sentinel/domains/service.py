@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Iterable
 from typing import Any
 
@@ -56,7 +57,11 @@ def seen_records_view(rows: Iterable[SeenRecord]) -> dict[str, list[dict[str, An
     return views
 
 
-def domain_view(domain: Domain, seen: Iterable[SeenRecord] | None = None) -> dict[str, Any]:
+DOMAIN_COLUMNS = tuple(Domain.__table__.columns)
+DomainRow = namedtuple("DomainRow", [c.key for c in DOMAIN_COLUMNS])  # type: ignore[misc]
+
+
+def domain_view(domain: Domain | Any, seen: Iterable[SeenRecord] | None = None) -> dict[str, Any]:
     """The API shape; with `seen` (possibly empty) it is the detailed single-domain view."""
     view: dict[str, Any] = {
         "id": domain.id,
@@ -101,9 +106,10 @@ class DomainService:
 
     def _list(self, stmt: Select[Any], page: PageRequest, verified: bool | None, q: str | None) -> dict[str, Any]:
         stmt = _filtered(stmt, verified, q).order_by(Domain.name, Domain.id)
+        # Plain rows, not ORM objects: lists are the hot path and are never modified.
         with self.db.transaction() as session:
             rows, total = paginate(session, stmt, page)
-            return {"domains": [domain_view(r[0]) for r in rows], "pagination": page_meta(page, total)}
+            return {"domains": [domain_view(DomainRow(*r)) for r in rows], "pagination": page_meta(page, total)}
 
     def list_visible(
         self,
@@ -118,13 +124,13 @@ class DomainService:
         if organization_id is not None:
             principal.role_in(organization_id)
             org_ids = [organization_id]
-        return self._list(select(Domain).where(Domain.organization_id.in_(org_ids)), page, verified, q)
+        return self._list(select(*DOMAIN_COLUMNS).where(Domain.organization_id.in_(org_ids)), page, verified, q)
 
     def list_for_org(
         self, principal: Principal, org_id: str, page: PageRequest, verified: bool | None = None, q: str | None = None
     ) -> dict[str, Any]:
         principal.require_role(org_id, READ, "list domains")
-        return self._list(select(Domain).where(Domain.organization_id == org_id), page, verified, q)
+        return self._list(select(*DOMAIN_COLUMNS).where(Domain.organization_id == org_id), page, verified, q)
 
     def create(
         self,
