@@ -55,6 +55,7 @@ class MockState:
         storage = getattr(self.services.limiter, "storage", None)
         if storage is not None and hasattr(storage, "reset"):
             storage.reset()
+        self.services.tokens.forget_principals()
         if isinstance(self.services.ids, SequentialIds):
             self.services.ids.reset()
         clock = self.services.clock

@@ -21,7 +21,7 @@ from connexion.options import SwaggerUIOptions
 from starlette.types import ASGIApp
 
 from sentinel.accounts.organizations import OrganizationService
-from sentinel.accounts.tokens import TokenService
+from sentinel.accounts.tokens import PrincipalCache, TokenService
 from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
 from sentinel.dns.client import DnsClient, make_dns_client
 from sentinel.dns.https import HttpsFetcher, HttpxFetcher
@@ -113,7 +113,8 @@ def build_services(
             port=settings.mta_sts_port,
             allow_networks=settings.allowed_target_networks,
         )
-    tokens = TokenService(database, clock, ids)
+    # One process holds all of the mock's state, so its principals can be cached exactly.
+    tokens = TokenService(database, clock, ids, PrincipalCache() if mode == "mock" else None)
     domains = DomainService(database, clock, ids)
     services = Services(
         settings=settings,

@@ -143,7 +143,9 @@ class OrganizationService:
         plan = check_plan(plan or "free")
         with self.db.transaction() as session:
             org = self._create(session, principal.user_id, name, plan)
-            return {"organization": organization_view(org, Role.owner.name, 1, 0)}
+            result = {"organization": organization_view(org, Role.owner.name, 1, 0)}
+        self.tokens.forget_principals()
+        return result
 
     def _org(self, session: Session, principal: Principal, org_id: str) -> Organization:
         principal.role_in(org_id)
@@ -172,7 +174,9 @@ class OrganizationService:
                 org.plan = check_plan(changes["plan"])
             org.updated_at = self.clock.now()
             session.flush()
-            return {"organization": self._views(session, principal, [org])[0]}
+            result = {"organization": self._views(session, principal, [org])[0]}
+        self.tokens.forget_principals()
+        return result
 
     def delete(self, principal: Principal, org_id: str) -> dict[str, Any]:
         """Delete the organization with its domains, memberships and the tokens bound to it."""
@@ -181,6 +185,7 @@ class OrganizationService:
         with self.db.transaction() as session:
             org = self._org(session, principal, org_id)
             session.delete(org)
+        self.tokens.forget_principals()
         return {"id": org_id, "deleted": True}
 
     def plan_of(self, org_id: str) -> str:
@@ -242,7 +247,9 @@ class OrganizationService:
             membership = Membership(organization_id=org_id, user_id=user.id, role=new_role.name, created_at=now)
             session.add(membership)
             session.flush()
-            return {"member": member_view(membership, user)}
+            result = {"member": member_view(membership, user)}
+        self.tokens.forget_principals()
+        return result
 
     def _owners(self, session: Session, org_id: str) -> int:
         return int(
@@ -265,7 +272,9 @@ class OrganizationService:
             if old_role == Role.owner and new_role != Role.owner and self._owners(session, org_id) == 1:
                 raise Conflict("An organization needs at least one owner; make someone else owner first.")
             membership.role = new_role.name
-            return {"member": member_view(membership, user)}
+            result = {"member": member_view(membership, user)}
+        self.tokens.forget_principals()
+        return result
 
     def remove_member(self, principal: Principal, org_id: str, user_id: str) -> dict[str, Any]:
         """Remove a member (admins, or anyone leaving); their tokens bound here are revoked."""
@@ -291,6 +300,7 @@ class OrganizationService:
                 )
                 .values(revoked_at=self.clock.now())
             )
+        self.tokens.forget_principals()
         return {"id": user_id, "deleted": True}
 
     # -- bootstrap ----------------------------------------------------------------------------
@@ -330,4 +340,6 @@ class OrganizationService:
                 scopes=parse_scopes(None),
                 secret=token_secret,
             )
-            return Bootstrap(token=secret, organization_id=org.id, user_id=user.id, token_id=token.id)
+            result = Bootstrap(token=secret, organization_id=org.id, user_id=user.id, token_id=token.id)
+        self.tokens.forget_principals()
+        return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,11 +52,58 @@ def parse_scopes(scopes: list[str] | None) -> str:
     return ",".join(s for s in SCOPES if s in chosen)
 
 
+class PrincipalCache:
+    """Authenticated principals by secret digest, for deployments that are one process.
+
+    Every change that can alter a principal (revocation, rotation, memberships, plan)
+    calls `forget()`; a generation number keeps a look-up that raced with such a change
+    from caching what it read before it. An entry also lapses after LAST_USED_RESOLUTION,
+    so the token's last-used time keeps being written.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Principal, datetime | None, datetime]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def get(self, digest: str, now: datetime) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        principal, expires_at, cached_at = entry
+        if (expires_at is not None and expires_at <= now) or not cached_at <= now < cached_at + LAST_USED_RESOLUTION:
+            self._entries.pop(digest, None)
+            return None
+        return principal
+
+    def put(
+        self, digest: str, principal: Principal, expires_at: datetime | None, now: datetime, generation: int
+    ) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self._entries[digest] = (principal, expires_at, now)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+
 class TokenService:
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, cache: PrincipalCache | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
+        self.cache = cache
+
+    def forget_principals(self) -> None:
+        """Drop cached principals after a change to tokens, memberships or plans."""
+        if self.cache is not None:
+            self.cache.forget()
 
     def issue(
         self,
@@ -95,6 +143,9 @@ class TokenService:
             raise Unauthorized(f"Malformed API token: tokens start with '{TOKEN_PREFIX}'.")
         digest = hash_secret(secret)
         now = self.clock.now()
+        generation = self.cache.generation if self.cache is not None else 0
+        if self.cache is not None and (cached := self.cache.get(digest, now)) is not None:
+            return cached
         with self.db.transaction() as session:
             # The plan comes with the token in one query: rate limiting needs it on every request.
             row = session.execute(
@@ -115,7 +166,7 @@ class TokenService:
             ).all()
             if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
                 token.last_used_at = now
-            return Principal(
+            principal = Principal(
                 user_id=token.user_id,
                 token_id=token.id,
                 organization_id=token.organization_id,
@@ -123,6 +174,10 @@ class TokenService:
                 roles={org_id: Role[role] for org_id, role in rows},
                 plan=plan or "free",
             )
+            expires_at = token.expires_at
+        if self.cache is not None:
+            self.cache.put(digest, principal, expires_at, now, generation)
+        return principal
 
     def list_for_user(self, principal: Principal, page: PageRequest) -> dict[str, Any]:
         stmt = (
@@ -189,7 +244,9 @@ class TokenService:
             token = self._own(session, principal, token_id)
             if token.revoked_at is None:
                 token.revoked_at = now
-            return {"token": token_view(token, now)}
+            view = {"token": token_view(token, now)}
+        self.forget_principals()
+        return view
 
     def rotate(self, principal: Principal, token_id: str) -> dict[str, Any]:
         """Replace a token's secret; the old secret stops working at once.
@@ -208,4 +265,6 @@ class TokenService:
             token.secret_hash = hash_secret(secret)
             token.secret_hint = _hint(secret)
             token.rotated_at = now
-            return {"token": token_view(token, now, secret)}
+            view = {"token": token_view(token, now, secret)}
+        self.forget_principals()
+        return view
