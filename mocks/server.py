@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
 from mocks.ports import CONTROL_SPEC
 from mocks.prefer import PreferMiddleware, SpecIndex
+from sentinel.app import load_yaml
 from sentinel.web.validation import NamedParameterValidator
 
 if TYPE_CHECKING:
@@ -20,8 +20,7 @@ CONTROL_BASE = "/_mock"
 
 
 def control_spec() -> dict[str, Any]:
-    with CONTROL_SPEC.open(encoding="utf-8") as fh:
-        return dict(yaml.safe_load(fh))
+    return load_yaml(CONTROL_SPEC)
 
 
 def install(app: AsyncApp, services: Services, spec: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def install(app: AsyncApp, services: Services, spec: dict[str, Any]) -> dict[str
     if services.mock is None:
         raise RuntimeError("Mock controls need services built in mock mode.")
     app.add_api(
-        CONTROL_SPEC,
+        control_spec(),
         base_path=CONTROL_BASE,
         strict_validation=True,
         validator_map={"parameter": NamedParameterValidator},
