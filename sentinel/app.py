@@ -27,6 +27,7 @@ from sentinel.dns.client import DnsClient, make_dns_client
 from sentinel.dns.https import HttpsFetcher, HttpxFetcher
 from sentinel.domains.service import DomainService
 from sentinel.ratelimit import Limiter, build_limiter
+from sentinel.reports.service import ReportService
 from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
@@ -34,7 +35,7 @@ from sentinel.web import errors as web_errors
 from sentinel.web.middleware import SentinelMiddleware
 from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.responses import dumps
-from sentinel.web.validation import NamedParameterValidator
+from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 
 if TYPE_CHECKING:
     from mocks.state import MockState
@@ -68,6 +69,8 @@ class Services:
     dns: DnsClient
     https: HttpsFetcher
     scans: ScanService
+    # DMARC aggregate reports: ingestion, stored reports, stats and sources.
+    reports: ReportService
     version: str = VERSION
     # Seed, reset and clock controls; only in mock mode.
     mock: MockState | None = None
@@ -129,6 +132,7 @@ def build_services(
         dns=dns,
         https=https,
         scans=ScanService(database, clock, ids, domains, dns, https),
+        reports=ReportService(database, clock, ids, domains),
     )
     if mode == "mock":
         from mocks.state import MockState
@@ -178,7 +182,7 @@ def create_app(
         # Handed over parsed: connexion's own loading would parse the YAML again, slowly.
         load_spec(),
         strict_validation=True,
-        validator_map={"parameter": NamedParameterValidator},
+        validator_map={"parameter": NamedParameterValidator, "body": BODY_VALIDATORS},
         validate_responses=validate_responses,
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
     )

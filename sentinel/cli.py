@@ -106,6 +106,57 @@ def cmd_mock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    from sentinel.dns.client import make_dns_client
+    from sentinel.dns.https import HttpxFetcher
+    from sentinel.dns.render import render_text
+    from sentinel.dns.scanner import Scanner
+
+    settings = _settings(args)
+    nameservers = list(args.nameserver or settings.nameservers)
+    dns = make_dns_client(nameservers or None, settings.dns_timeout, settings.dns_lifetime)
+    https = HttpxFetcher(
+        dns,
+        ca_bundle=settings.https_ca_bundle,
+        port=settings.mta_sts_port,
+        allow_networks=settings.allowed_target_networks,
+    )
+    result = Scanner(dns, https).scan_sync(args.domain, args.selector or [])
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(render_text(result))
+    severities = {issue["severity"] for issue in result.get("issues", [])}
+    if args.fail_on == "error" and "error" in severities:
+        return 1
+    if args.fail_on == "warning" and severities & {"error", "warning"}:
+        return 1
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    """Parse DMARC aggregate report files; no database needed."""
+    from pathlib import Path
+
+    from sentinel.reports.commands import parse_command
+
+    return parse_command([Path(p) for p in args.files], args.json)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Store report files (or every file under directories) for an organization."""
+    from pathlib import Path
+
+    from sentinel.app import build_services
+    from sentinel.reports.commands import ingest_command
+
+    services = build_services(_settings(args))
+    try:
+        return ingest_command(services, args.org, [Path(p) for p in args.paths])
+    finally:
+        services.db.dispose()
+
+
 def _safe_url(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -137,6 +188,28 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--plan", default="free", choices=["free", "pro", "enterprise"])
     boot.add_argument("--json", action="store_true", help="print {token, organizationId, userId}")
     boot.set_defaults(func=cmd_bootstrap)
+    scan = sub.add_parser("scan", help="scan a domain's DMARC, SPF, DKIM, MX, MTA-STS, TLS-RPT, BIMI, DNSSEC")
+    scan.add_argument("domain")
+    scan.add_argument("--nameserver", action="append", metavar="IP[:PORT]", help="resolver to ask (repeatable)")
+    scan.add_argument("--selector", action="append", metavar="S", help="DKIM selector to probe (repeatable)")
+    scan.add_argument("--json", action="store_true", help="print the API's scan object")
+    scan.add_argument(
+        "--fail-on",
+        choices=["never", "error", "warning"],
+        default="never",
+        help="exit 1 when issues of this severity exist",
+    )
+    scan.set_defaults(func=cmd_scan)
+
+    parse = sub.add_parser("parse", help="parse DMARC aggregate report files (XML, gzip, zip, e-mail)")
+    parse.add_argument("files", nargs="+", metavar="FILE")
+    parse.add_argument("--json", action="store_true", help='print {"reports": [...], "errors": [...]}')
+    parse.set_defaults(func=cmd_parse)
+
+    ingest = sub.add_parser("ingest", help="store report files or directories for an organization")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("--org", required=True, metavar="ORG_ID", help="the organization to store them for")
+    ingest.set_defaults(func=cmd_ingest)
     return parser
 
 

@@ -13,8 +13,25 @@ def rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def reasons_to_api(record: Record) -> list[dict[str, Any]]:
+    return [{"type": r.type, "comment": r.comment} for r in record.reasons]
+
+
+def auth_results_to_api(record: Record) -> dict[str, Any]:
+    return {
+        "dkim": [
+            {"domain": d.domain, "selector": d.selector, "result": d.result, "humanResult": d.human_result}
+            for d in record.dkim_results
+        ],
+        "spf": [
+            {"domain": s.domain, "scope": s.scope, "result": s.result, "humanResult": s.human_result}
+            for s in record.spf_results
+        ],
+    }
+
+
 def record_to_api(record: Record) -> dict[str, Any]:
-    """One record as the API shows it (without the ``id`` storage adds)."""
+    """One record as the API shows it (stored records add their ``index``)."""
     return {
         "sourceIp": record.source_ip,
         "count": record.count,
@@ -27,19 +44,8 @@ def record_to_api(record: Record) -> dict[str, Any]:
         "headerFrom": record.header_from,
         "envelopeFrom": record.envelope_from,
         "envelopeTo": record.envelope_to,
-        "reasons": [{"type": r.type, "comment": r.comment} for r in record.reasons],
-        "authResults": {
-            "dkim": [
-                {"domain": d.domain, "selector": d.selector, "result": d.result,
-                 "humanResult": d.human_result}
-                for d in record.dkim_results
-            ],
-            "spf": [
-                {"domain": s.domain, "scope": s.scope, "result": s.result,
-                 "humanResult": s.human_result}
-                for s in record.spf_results
-            ],
-        },
+        "reasons": reasons_to_api(record),
+        "authResults": auth_results_to_api(record),
     }
 
 

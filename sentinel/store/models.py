@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     TypeDecorator,
     UniqueConstraint,
@@ -158,12 +162,117 @@ class Event(Base):
     delivered_at: Mapped[datetime | None]
 
 
+class DmarcReport(Base):
+    """One stored DMARC aggregate report; stored once per (organization, reporter, report id)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "org_name", "external_id", name="uq_reports_org_reporter_id"),
+        Index("ix_reports_domain_day", "domain_id", "day"),
+        Index("ix_reports_org_day", "organization_id", "day"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    # The reporter's organization name and its own report id.
+    org_name: Mapped[str] = mapped_column(String(255))
+    external_id: Mapped[str] = mapped_column(String(255))
+    policy_domain: Mapped[str] = mapped_column(String(253))
+    begin_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    # The UTC day the report's rollups are counted on (the middle of its date range).
+    day: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime]
+    record_count: Mapped[int] = mapped_column(Integer)
+    message_count: Mapped[int] = mapped_column(BigInteger)
+    dmarc_pass_count: Mapped[int] = mapped_column(BigInteger)
+    # The parser's header view (metadata, policy) plus skipped records, warnings, extensions.
+    header: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DmarcRecord(Base):
+    """One <record> of a stored report; `position` is its index in the file."""
+
+    __tablename__ = "report_records"
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source_ip: Mapped[str] = mapped_column(String(45))
+    count: Mapped[int] = mapped_column(BigInteger)
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    dkim: Mapped[str | None] = mapped_column(String(64))
+    spf: Mapped[str | None] = mapped_column(String(64))
+    dmarc_pass: Mapped[bool] = mapped_column(Boolean)
+    dkim_aligned: Mapped[bool] = mapped_column(Boolean)
+    spf_aligned: Mapped[bool] = mapped_column(Boolean)
+    header_from: Mapped[str] = mapped_column(String(1000))
+    envelope_from: Mapped[str | None] = mapped_column(String(1000))
+    envelope_to: Mapped[str | None] = mapped_column(String(1000))
+    # {"reasons": [...], "dkim": [...], "spf": [...]} exactly as the API shows them.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReportDayStat(Base):
+    """Daily rollup per (domain, day, reporter): what GET /domains/{id}/stats sums."""
+
+    __tablename__ = "report_day_stats"
+
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reporter: Mapped[str] = mapped_column(String(255), primary_key=True)
+    reports: Mapped[int] = mapped_column(Integer)
+    messages: Mapped[int] = mapped_column(BigInteger)
+    dmarc_pass: Mapped[int] = mapped_column(BigInteger)
+    dkim_aligned: Mapped[int] = mapped_column(BigInteger)
+    spf_aligned: Mapped[int] = mapped_column(BigInteger)
+    disposition_none: Mapped[int] = mapped_column(BigInteger)
+    disposition_pass: Mapped[int] = mapped_column(BigInteger)
+    disposition_quarantine: Mapped[int] = mapped_column(BigInteger)
+    disposition_reject: Mapped[int] = mapped_column(BigInteger)
+    disposition_other: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportDaySource(Base):
+    """Daily rollup per (domain, day, sending IP): what GET /domains/{id}/sources sums."""
+
+    __tablename__ = "report_day_sources"
+
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger)
+    dmarc_pass: Mapped[int] = mapped_column(BigInteger)
+    dkim_aligned: Mapped[int] = mapped_column(BigInteger)
+    spf_aligned: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportDaySourceName(Base):
+    """Header-From (kind "h") and DKIM (kind "d") domains seen per (domain, day, IP), with volume."""
+
+    __tablename__ = "report_day_source_names"
+    # The sources endpoint looks names up for one page of IPs at a time.
+    __table_args__ = (Index("ix_report_day_source_names_ip", "domain_id", "source_ip", "day"),)
+
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger)
+
+
 __all__ = [
     "ApiToken",
     "Base",
+    "DmarcRecord",
+    "DmarcReport",
     "Domain",
     "Event",
     "Membership",
     "Organization",
+    "ReportDaySource",
+    "ReportDaySourceName",
+    "ReportDayStat",
     "User",
 ]

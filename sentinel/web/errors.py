@@ -11,6 +11,7 @@ from connexion.apps.asynchronous import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from sentinel.errors import (
     ErrorDetail,
@@ -65,6 +66,9 @@ def translate(exc: Exception, allowed: AllowedMethods | None = None, path: str =
         return exc
     if isinstance(exc, UnicodeDecodeError):
         return ValidationError("The request body is not valid UTF-8.")
+    if isinstance(exc, MultiPartException):
+        # A multipart body without a boundary, or cut short: the client's fault, not ours.
+        return ValidationError(f"The multipart/form-data body is malformed: {exc.message}")
     if isinstance(exc, ProblemException):
         # jsonschema appends the whole failing schema after a blank line; keep the sentence.
         detail = str(exc.detail or exc.title or "").split("\n\n", 1)[0].strip()
@@ -108,5 +112,7 @@ def install(app: AsyncApp | FlaskApp, allowed: AllowedMethods) -> None:
             headers=dict(error.headers),
         )
 
-    for exc_type in (SentinelError, ProblemException, StarletteHTTPException, UnicodeDecodeError, Exception):
+    for exc_type in (
+        SentinelError, ProblemException, StarletteHTTPException, UnicodeDecodeError, MultiPartException, Exception
+    ):
         app.add_error_handler(exc_type, handle)

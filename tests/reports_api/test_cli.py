@@ -1,0 +1,56 @@
+"""`mailsentinel parse` and `mailsentinel ingest` on the fixture files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sentinel.app import Services
+from sentinel.cli import main
+from sentinel.pagination import PageRequest
+from sentinel.settings import Settings
+from tests.support.api import Tenant
+
+from .support import AGGREGATE, PARSER_FILES, Rec, report_xml
+
+pytestmark = pytest.mark.db
+
+
+def test_parse_json_lists_reports_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [AGGREGATE / "nice-input.xml.gz", AGGREGATE / "empty.xml", PARSER_FILES / "billion-laughs.xml"]
+    assert main(["parse", "--json", *map(str, files)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [(r["file"], r["recordCount"], r["messageCount"]) for r in out["reports"]] == [(str(files[0]), 20, 3047)]
+    assert [(e["file"], e["code"]) for e in out["errors"]] == [(str(files[1]), "INVALID_REPORT"),
+                                                              (str(files[2]), "INVALID_REPORT")]
+
+
+def test_parse_text_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", str(AGGREGATE / "zoho.com!example.com!1581753600!1581840000.xml")]) == 0
+    out = capsys.readouterr().out
+    assert "8 records, 9 messages" in out and "pass DMARC" in out
+
+
+def test_ingest_files_and_directories(tmp_path: Path, tenant: Tenant, services: Services, settings: Settings,
+                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tenant.create_domain("example.com")
+    folder = tmp_path / "reports"
+    (folder / "nested").mkdir(parents=True)
+    shutil.copy(AGGREGATE / "nice-input.xml", folder / "a.xml")
+    shutil.copy(AGGREGATE / "nice-input.xml.zip", folder / "nested" / "same-again.zip")
+    shutil.copy(AGGREGATE / "empty.xml", folder / "broken.xml")
+    (folder / ".hidden").write_bytes(b"ignored")
+    single = tmp_path / "single.xml"
+    single.write_bytes(report_xml("Cli", "cli-1", 1718236800, [Rec("192.0.2.1", 4)]))
+    monkeypatch.setenv("MAILSENTINEL_DATABASE_URL", settings.database_url)
+    assert main(["ingest", str(folder), str(single), "--org", tenant.org_id]) == 1
+    out = capsys.readouterr().out
+    assert "Ingested 2 reports (21 records), 1 duplicate, 1 failed." in out
+    assert "broken.xml: Not a DMARC aggregate report: the file is empty." in out
+    principal = services.tokens.authenticate(tenant.token)
+    listed = services.reports.list_reports(principal, PageRequest())
+    assert sorted(r["reportId"] for r in listed["reports"]) == ["11038226378739404135", "cli-1"]
+    assert main(["ingest", str(single), "--org", "org_doesnotexist"]) == 2
