@@ -14,7 +14,8 @@ Format (version 1; mocks/seed.json is the default and README.md documents it)::
         "domains": [{"domain": "example.com", "description": "...", "dkimSelectors": ["selector1"],
                      "verified": true}],       # verified through the API's own check against
                                                # mocks/zones (the TXT must be published there)
-        "reports": []                              # reserved for the reports API
+        "reports": [{"file": "google.com!example.com!20260113.xml"},   # shipped in mocks/reports
+                    {"xml": "<feedback>...</feedback>"}]             # or inline
       }]
     }
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 SEED_VERSION = 1
 _SECRET = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9]{{20,120}}$")
+_REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._!@-]{0,200}$")
+REPORTS_DIR = Path(__file__).with_name("reports")
 
 
 @dataclass(frozen=True)
@@ -271,13 +274,24 @@ def _verify(services: Services, principal: Principal, domain: dict[str, Any]) ->
 
 
 def _seed_reports(services: Services, principal: Principal, org: SeedOrganization) -> None:
-    """Hook for the reports API: store each seeded report file through the reports service.
+    """Store each seeded report through the reports service, as an upload would.
 
-    Raises ValidationError while this server has no reports service to store them with.
+    An entry is {"file": NAME} (a report shipped in mocks/reports/; names only, so a seed
+    posted to /_mock/seed cannot read other files) or {"xml": TEXT}. Raises ValidationError
+    for a bad entry, and InvalidReport or ValidationError for a report the API would refuse.
     """
-    if not org.reports:
-        return
-    reports = getattr(services, "reports", None)
-    if reports is None:
-        raise ValidationError.field("reports", "Seed reports need the reports API, which this server lacks.")
-    raise ValidationError.field("reports", "Seeding reports is not wired to the reports service yet.")
+    for index, entry in enumerate(org.reports):
+        where = f"reports[{index}]"
+        item = _object(entry, where)
+        if ("file" in item) == ("xml" in item):
+            raise _bad(where, 'give either "file" (a name in mocks/reports) or "xml" (the report itself).')
+        if "file" in item:
+            name = str(item["file"])
+            path = REPORTS_DIR / name
+            if not _REPORT_NAME.match(name) or not path.is_file():
+                known = ", ".join(sorted(p.name for p in REPORTS_DIR.iterdir()))
+                raise _bad(where, f"no shipped report named {name!r}; known: {known}.")
+            data = path.read_bytes()
+        else:
+            data = str(item["xml"]).encode("utf-8")
+        services.reports.upload(principal, principal.organization_id, data)

@@ -81,6 +81,8 @@ def test_events_are_recorded_not_sent(owner: httpx.Client, anonymous: httpx.Clie
     events = anonymous.get("/_mock/events", params={"type": "domain.verified"}).json()["data"]["events"]
     assert len(events) == 4  # the seed verified four domains through the API's own check
     assert {e["event"] for e in events} == {"domain.verified"}
+    everything = anonymous.get("/_mock/events").json()["data"]["events"]
+    assert [e["event"] for e in everything].count("report.received") == 3  # the seeded reports
     error_of(anonymous.get("/_mock/events", params={"organizationId": "nope"}), 400, "VALIDATION_ERROR")
     error_of(anonymous.get("/_mock/events", params={"bogus": "1"}), 400, "VALIDATION_ERROR")
 

@@ -147,3 +147,62 @@ def test_the_shipped_seed_is_the_default() -> None:
     seed = load_seed(Path(__file__).resolve().parents[2] / "mocks" / "seed.json")
     assert seed.raw == SEED
     assert seed.source == "mocks/seed.json"
+
+
+def test_sample_reports_are_there_from_the_start(owner: httpx.Client) -> None:
+    domains = {d["domain"]: d["id"] for d in owner.get("/api/domains").json()["data"]["domains"]}
+    reports = owner.get("/api/reports").json()["data"]
+    assert reports["pagination"]["total"] == 3
+    stats = owner.get(f"/api/domains/{domains['example.com']}/stats").json()["data"]
+    assert stats["summary"]["messages"] == 2700 + 1010
+    assert stats["summary"]["dmarcFail"] == 37 + 12
+    assert [day["date"] for day in stats["timeSeries"]] == ["2026-01-13", "2026-01-14"]
+    sources = owner.get(f"/api/domains/{domains['example.com']}/sources", params={"sort": "failures"}).json()["data"]
+    assert sources["sources"][0]["sourceIp"] == "203.0.113.66"
+    # The seeded reports taught the domain its DKIM selector.
+    legacy = owner.get(f"/api/domains/{domains['legacy.example.org']}").json()["data"]["domain"]
+    assert legacy["learnedDkimSelectors"] == ["legacy"]
+
+
+SEED_OWNER_SECRET = "ms_live_" + "R" * 40
+
+
+def _seed_with_reports(reports: list[Any]) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "organizations": [
+            {
+                "name": "R",
+                "owner": {"email": "r@example.com", "token": {"name": "t", "secret": SEED_OWNER_SECRET}},
+                "domains": [{"domain": "example.com"}],
+                "reports": reports,
+            }
+        ],
+    }
+
+
+def test_seed_reports_inline_and_by_name(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "mocks" / "reports" / "google.com!example.com!20260113.xml"
+    inline = shipped.read_text(encoding="utf-8").replace("8423166214357601", "inline-1")
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(_seed_with_reports([{"xml": inline}, {"file": "Outlook.com!example.com!20260114.xml"}])))
+    services = build_services(mock_settings(mock_seed=str(path)), "mock")
+    principal = services.tokens.authenticate(SEED_OWNER_SECRET)
+    listed = services.reports.list_reports(principal, PageRequest())
+    assert sorted(r["reportId"] for r in listed["reports"]) == ["a1f0c3d2e5b74e8f9a1b2c3d4e5f6a7b", "inline-1"]
+
+
+@pytest.mark.parametrize(
+    ("reports", "message"),
+    [
+        ([{"file": "../seed.json"}], "no shipped report"),
+        ([{"file": "nope.xml"}], "no shipped report"),
+        ([{}], "either"),
+        ([{"xml": "<feedback/>", "file": "x"}], "either"),
+    ],
+)
+def test_bad_seed_reports_are_refused(reports: list[Any], message: str, tmp_path: Path) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(_seed_with_reports(reports)))
+    with pytest.raises(ValidationError, match=message):
+        build_services(mock_settings(mock_seed=str(path)), "mock")
