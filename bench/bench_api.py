@@ -9,49 +9,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support import ensure_wrk, free_port, run_wrk, wait_ready
+
 from sentinel.app import build_services
 from sentinel.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ensure_wrk() -> str:
-    path = shutil.which("wrk")
-    if path:
-        return path
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
-        path = shutil.which("wrk")
-    if not path:
-        sys.exit("wrk is needed: apt-get install wrk")
-    return path
-
-
-def run_wrk(wrk: str, url: str, token: str, duration: int, connections: int) -> tuple[float, str]:
-    out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Authorization: Bearer {token}", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out)
-    return rps, p99.group(1) if p99 else "?"
 
 
 def main() -> None:
@@ -85,17 +56,12 @@ def main() -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_ready(f"{base}/health", server)
         check = httpx.get(f"{base}/api/domains", headers={"Authorization": f"Bearer {boot.token}"})
         assert check.status_code == 200 and check.json()["data"]["pagination"]["total"] == 50, check.text
         run_wrk(wrk, f"{base}/api/domains", boot.token, 2, args.connections)  # warm-up
-        rps, p99 = run_wrk(wrk, f"{base}/api/domains", boot.token, args.duration, args.connections)
-        health_rps, health_p99 = run_wrk(wrk, f"{base}/health", boot.token, args.duration, args.connections)
+        rps, p99, _ = run_wrk(wrk, f"{base}/api/domains", boot.token, args.duration, args.connections)
+        health_rps, health_p99, _ = run_wrk(wrk, f"{base}/health", boot.token, args.duration, args.connections)
     finally:
         server.terminate()
         server.wait(timeout=10)

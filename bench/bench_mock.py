@@ -17,18 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_api import ensure_wrk, free_port
+from support import ensure_wrk, free_port, run_wrk, wait_ready
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -44,41 +40,13 @@ def ensure_prism() -> Path:
     return PRISM
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float, headers: dict[str, str]) -> float:
-    """Seconds until `url` answers; raises RuntimeError when it never does."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            httpx.get(url, headers=headers, timeout=1)
-            return time.perf_counter() - started
-        except httpx.TransportError:
-            time.sleep(0.01)
-    raise RuntimeError(f"{url} not ready after {timeout} s")
-
-
-def wrk(
-    binary: str, url: str, duration: int, connections: int, script: Path | None, token: str = TOKEN
-) -> tuple[float, str, int]:
-    """(requests/s, p99, non-2xx responses) of one wrk run."""
-    command = [binary, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Authorization: Bearer {token}"]
-    if script is not None:
-        command += ["-s", str(script)]
-    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out)
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rps, p99.group(1) if p99 else "?", int(bad.group(1)) if bad else 0
-
-
 def measure(
     name: str, base: str, wrk_bin: str, args: argparse.Namespace, post: Path, token: str = TOKEN
 ) -> dict[str, object]:
     results: dict[str, object] = {}
     for label, path, script in (("list", "/api/domains", None), ("create", "/api/tokens", post)):
-        wrk(wrk_bin, base + path, 1, args.connections, script, token)  # warm-up
-        rps, p99, bad = wrk(wrk_bin, base + path, args.duration, args.connections, script, token)
+        run_wrk(wrk_bin, base + path, token, 1, args.connections, script)  # warm-up
+        rps, p99, bad = run_wrk(wrk_bin, base + path, token, args.duration, args.connections, script)
         results[label] = {"rps": rps, "p99": p99, "non2xx": bad}
         print(f"{name:<6} {label:<7} {rps:>9.0f} req/s   p99 {p99:>9}   non-2xx {bad}", flush=True)
     return results

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support import ensure_wrk, free_port, run_wrk, wait_ready
 
 from sentinel.app import build_services, create_app
 from sentinel.ratelimit import Unlimited
@@ -34,36 +35,6 @@ from sentinel.settings import Settings
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
 # High enough never to refuse during a run, so every request costs the full accounting.
 HUGE = ("pro=100000000/1000000000",)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ensure_wrk() -> str:
-    path = shutil.which("wrk")
-    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
-        path = shutil.which("wrk")
-    if path is None:
-        sys.exit("wrk is needed: apt-get install wrk")
-    return path
-
-
-def run_wrk(wrk: str, url: str, token: str, duration: int, connections: int) -> tuple[float, str, int]:
-    """(requests/second, p99 latency, non-2xx responses)."""
-    out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Authorization: Bearer {token}", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out)
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rps, p99.group(1) if p99 else "?", int(non_2xx.group(1)) if non_2xx else 0
 
 
 def serve(limiter: str, port: int) -> None:
@@ -119,16 +90,10 @@ def measure(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit(f"the {label} server did not start")
-            time.sleep(0.1)
+        try:
+            wait_ready(f"{base}/health", server)
+        except RuntimeError as exc:
+            sys.exit(f"the {label} server did not start: {exc}")
         check = httpx.get(f"{base}/api/me", headers={"Authorization": f"Bearer {token}"})
         assert check.status_code == 200 and "x-ratelimit-limit" in check.headers, check.text
         run_wrk(wrk, f"{base}/api/me", token, 1, args.connections)  # warm-up

@@ -50,15 +50,10 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _run(app: Any, settings: Settings) -> int:
+    """Serve an app with uvicorn; the client address is the peer's (see MAILSENTINEL_TRUSTED_PROXIES)."""
     import uvicorn
 
-    from sentinel.app import create_app
-
-    settings = _settings(args)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, "serve")
-    print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui)", flush=True)
     uvicorn.run(
         app,
         host=settings.host,
@@ -70,12 +65,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+
+    from sentinel.app import create_app
+
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings, "serve")
+    print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui)", flush=True)
+    return _run(app, settings)
+
+
 MOCK_PORT = 4010
 
 
 def cmd_mock(args: argparse.Namespace) -> int:
     """The stateful mock: same spec, handlers and services, mock ports (see mocks/)."""
-    import uvicorn
 
     from sentinel.app import build_services, create_app
 
@@ -95,15 +100,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         print(f"  {token.role:<7} {token.email:<24} {','.join(token.scopes):<11} {token.secret}")
     if services.mock.tokens:
         print(f'Try: curl -H "Authorization: Bearer {services.mock.tokens[0].secret}" {base}/api/domains', flush=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-        server_header=False,
-    )
-    return 0
+    return _run(app, settings)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
