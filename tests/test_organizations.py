@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sentinel.accounts.tokens import parse_scopes
 from sentinel.app import Services
-from tests.support.api import Tenant, client, error_of, unique_email
+from tests.support.api import Tenant, add_member_with_token, client, error_of, unique_email
 from tests.support.server import LiveServer
 
 _open: list[httpx.Client] = []
@@ -24,18 +23,10 @@ def _close_clients() -> Iterator[None]:
 
 def _member_with_token(owner: Tenant, services: Services, live: LiveServer, role: str) -> tuple[str, httpx.Client]:
     """Add a new user with `role` to the owner's org and give them a token bound to it."""
-    email = unique_email(role)
-    member = owner.data(
-        owner.post(f"/api/organizations/{owner.org_id}/members", json={"email": email, "role": role}), 201
-    )["member"]
-    # The new user gets a token bound to the same organization through the core service.
-    with services.db.transaction() as session:
-        _tok, secret = services.tokens.issue(
-            session, user_id=member["userId"], organization_id=owner.org_id, name="t", scopes=parse_scopes(None)
-        )
+    user_id, secret = add_member_with_token(owner, services, role)
     c = client(live.url, secret)
     _open.append(c)
-    return member["userId"], c
+    return user_id, c
 
 
 def test_create_get_update_delete_organization(tenant: Tenant) -> None:

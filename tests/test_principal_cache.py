@@ -12,7 +12,7 @@ from sentinel.accounts.tokens import LAST_USED_RESOLUTION, PrincipalCache
 from sentinel.app import Services, build_services, create_app
 from sentinel.clock import ManualClock
 from sentinel.settings import Settings
-from tests.support.api import Tenant, client, error_of, new_tenant, unique_email
+from tests.support.api import Tenant, add_member_with_token, client, error_of, new_tenant
 from tests.support.server import LiveServer
 
 
@@ -64,28 +64,19 @@ def test_changes_apply_on_the_next_request(cached) -> None:
         assert second.get("/api/me").headers["x-ratelimit-limit"] == "300"
         owner.delete(f"/api/tokens/{token['id']}")
         error_of(second.get("/api/me"), 401, "UNAUTHORIZED")
-    member_email = unique_email()
-    added = owner.data(
-        owner.post(f"/api/organizations/{owner.org_id}/members", json={"email": member_email, "role": "admin"}), 201
-    )["member"]
-    from sentinel.accounts.tokens import parse_scopes
-
-    with services.db.transaction() as session:
-        _tok, secret = services.tokens.issue(
-            session, user_id=added["userId"], organization_id=owner.org_id, name="m", scopes=parse_scopes(None)
-        )
+    member_id, secret = add_member_with_token(owner, services, "admin")
     with client(live.url, secret) as member:
         assert (
             member.post(f"/api/organizations/{owner.org_id}/domains", json={"domain": "c1.example.com"}).status_code
             == 201
         )
-        owner.patch(f"/api/organizations/{owner.org_id}/members/{added['userId']}", json={"role": "viewer"})
+        owner.patch(f"/api/organizations/{owner.org_id}/members/{member_id}", json={"role": "viewer"})
         error_of(
             member.post(f"/api/organizations/{owner.org_id}/domains", json={"domain": "c2.example.com"}),
             403,
             "FORBIDDEN",
         )
-        owner.delete(f"/api/organizations/{owner.org_id}/members/{added['userId']}")
+        owner.delete(f"/api/organizations/{owner.org_id}/members/{member_id}")
         error_of(member.get("/api/me"), 401, "UNAUTHORIZED")
     owner.http.close()
 

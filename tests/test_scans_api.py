@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sentinel.app import Services, build_services, create_app
 from sentinel.settings import Settings
 from sentinel.store.models import Event
-from tests.support.api import Tenant, error_of, new_tenant
+from tests.support.api import Tenant, add_member_with_token, client, error_of, new_tenant
 from tests.support.dns_server import LoopbackDnsServer
 from tests.support.server import LiveServer
 
@@ -165,16 +165,7 @@ def test_scan_roles_and_isolation(tenant: Tenant, other: Tenant, services: Servi
     error_of(tenant.get(f"/api/domains/{dom['id']}/scans"), 404, "NOT_FOUND")
     error_of(tenant.get("/api/scans/scn_doesnotexist"), 404, "NOT_FOUND")
     # A viewer may read history but not scan.
-    from sentinel.accounts.tokens import parse_scopes
-    from tests.support.api import client, unique_email
-
-    member = other.data(
-        other.post(f"/api/organizations/{other.org_id}/members", json={"email": unique_email(), "role": "viewer"}), 201
-    )["member"]
-    with services.db.transaction() as session:
-        _t, secret = services.tokens.issue(
-            session, user_id=member["userId"], organization_id=other.org_id, name="v", scopes=parse_scopes(None)
-        )
+    _viewer_id, secret = add_member_with_token(other, services, "viewer")
     with client(str(other.http.base_url), secret) as viewer:
         error_of(viewer.post(f"/api/domains/{dom['id']}/scan"), 403, "FORBIDDEN")
         error_of(viewer.post(f"/api/domains/{dom['id']}/verify"), 403, "FORBIDDEN")

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from sentinel.accounts.tokens import parse_scopes
 from sentinel.app import Services
 from sentinel.store.models import (
     DmarcRecord,
@@ -21,7 +20,7 @@ from sentinel.store.models import (
     ReportDaySourceName,
     ReportDayStat,
 )
-from tests.support.api import Tenant, client, unique_email
+from tests.support.api import Tenant, add_member_with_token, client
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "reports"
 AGGREGATE = FIXTURES / "aggregate"
@@ -85,15 +84,7 @@ def gz(data: bytes) -> bytes:
 def member_client(owner: Tenant, services: Services, base_url: str, role: str,
                   scopes: str | None = None) -> httpx.Client:
     """A new user with `role` in the owner's organization, and a client using their token."""
-    email = unique_email(role)
-    member = owner.data(
-        owner.post(f"/api/organizations/{owner.org_id}/members", json={"email": email, "role": role}), 201
-    )["member"]
-    with services.db.transaction() as session:
-        _tok, secret = services.tokens.issue(
-            session, user_id=member["userId"], organization_id=owner.org_id, name="t",
-            scopes=parse_scopes(scopes.split(",") if scopes else None),
-        )
+    _user, secret = add_member_with_token(owner, services, role, scopes.split(",") if scopes else None)
     return client(base_url, secret)
 
 

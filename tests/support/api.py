@@ -61,6 +61,24 @@ def new_tenant(services: Services, base_url: str, plan: str = "enterprise", labe
     return Tenant(boot.token, boot.organization_id, boot.user_id, email, client(base_url, boot.token))
 
 
+def add_member_with_token(
+    owner: Tenant, services: Services, role: str, scopes: list[str] | None = None, org_id: str | None = None
+) -> tuple[str, str]:
+    """Add a new user with `role` through the API and issue them a token bound to that
+    organization through the core service; returns (user id, token secret)."""
+    org = org_id or owner.org_id
+    member = owner.data(
+        owner.post(f"/api/organizations/{org}/members", json={"email": unique_email(role), "role": role}), 201
+    )["member"]
+    from sentinel.accounts.tokens import parse_scopes
+
+    with services.db.transaction() as session:
+        _token, secret = services.tokens.issue(
+            session, user_id=member["userId"], organization_id=org, name=f"{role} token", scopes=parse_scopes(scopes)
+        )
+    return member["userId"], secret
+
+
 def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """Assert an error envelope with this status and code; return its `error` object."""
     assert response.status_code == status, (response.status_code, response.text)
