@@ -1,4 +1,4 @@
-"""Stats and sending sources of a domain, read from the daily rollups (see rollups.py)."""
+"""Stats and sending sources of a domain, read from the rollups (see rollups.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sentinel.errors import ValidationError
 from sentinel.pagination import PageRequest, page_meta
-from sentinel.store.models import ReportDaySource, ReportDaySourceName, ReportDayStat
+from sentinel.store.models import ReportDaySource, ReportDaySourceName, ReportDayStat, ReportSource
 
 from .rollups import DISPOSITIONS, DKIM_DOMAIN, HEADER_FROM
 
@@ -131,10 +131,50 @@ def domain_sources(
 ) -> dict[str, Any]:
     """Sending IPs with their volume, pass rates and the domains they used, one page at a time.
 
+    Without dates the all-time totals answer by index; with dates the daily rollup is summed.
     Raises ValidationError for an unknown sort.
     """
     if sort not in SORTS:
         raise ValidationError.field("sort", f"sort must be one of {', '.join(SORTS)}.")
+    if start is None and end is None:
+        rows, total = _all_time_sources(session, domain_id, sort, page)
+        seen = _seen_days(session, domain_id, [r.source_ip for r in rows])
+    else:
+        rows, total = _ranged_sources(session, domain_id, start, end, sort, page)
+        seen = {r.source_ip: (r.first_day, r.last_day) for r in rows}
+    names = _names(session, domain_id, start, end, [r.source_ip for r in rows])
+    sources = []
+    for r in rows:
+        item = {"sourceIp": r.source_ip}
+        item.update(_tallies(int(r.messages), int(r.dmarc_pass), int(r.dkim_aligned), int(r.spf_aligned)))
+        first, last = seen.get(r.source_ip, (None, None))
+        item.update(
+            headerFromDomains=names.get((r.source_ip, HEADER_FROM), []),
+            dkimDomains=names.get((r.source_ip, DKIM_DOMAIN), []),
+            firstSeen=_day(first),
+            lastSeen=_day(last),
+        )
+        sources.append(item)
+    return {"sources": sources, "pagination": page_meta(page, total)}
+
+
+def _all_time_sources(session: Session, domain_id: str, sort: str, page: PageRequest) -> tuple[list[Any], int]:
+    t = ReportSource
+    order = t.messages if sort == "volume" else t.dmarc_fail
+    rows = session.execute(
+        select(t.source_ip, t.messages, t.dmarc_pass, t.dkim_aligned, t.spf_aligned)
+        .where(t.domain_id == domain_id)
+        .order_by(order.desc(), t.source_ip)
+        .limit(page.limit)
+        .offset(page.offset)
+    ).all()
+    total = int(session.scalar(select(func.count()).where(t.domain_id == domain_id)) or 0)
+    return list(rows), total
+
+
+def _ranged_sources(
+    session: Session, domain_id: str, start: date | None, end: date | None, sort: str, page: PageRequest
+) -> tuple[list[Any], int]:
     grouped = _source_query(domain_id, start, end).subquery()
     order = grouped.c.messages if sort == "volume" else grouped.c.messages - grouped.c.dmarc_pass
     # The total rides along as a window over the same aggregation: one pass over the rollup.
@@ -145,29 +185,31 @@ def domain_sources(
         .offset(page.offset)
     ).all()
     if rows:
-        total = int(rows[0].total)
-    else:
-        # A page past the end: count the sources on their own.
-        s = ReportDaySource
-        where = [s.domain_id == domain_id, *_in_range(s.day, start, end)]
-        total = int(session.scalar(select(func.count(func.distinct(s.source_ip))).where(*where)) or 0)
-    names = _names(session, domain_id, start, end, [r.source_ip for r in rows])
-    sources = []
-    for r in rows:
-        item = {"sourceIp": r.source_ip}
-        item.update(_tallies(int(r.messages), int(r.dmarc_pass), int(r.dkim_aligned), int(r.spf_aligned)))
-        item.update(
-            headerFromDomains=names.get((r.source_ip, HEADER_FROM), []),
-            dkimDomains=names.get((r.source_ip, DKIM_DOMAIN), []),
-            firstSeen=_day(r.first_day),
-            lastSeen=_day(r.last_day),
-        )
-        sources.append(item)
-    return {"sources": sources, "pagination": page_meta(page, total)}
+        return list(rows), int(rows[0].total)
+    # A page past the end: count the sources on their own.
+    s = ReportDaySource
+    where = [s.domain_id == domain_id, *_in_range(s.day, start, end)]
+    return [], int(session.scalar(select(func.count(func.distinct(s.source_ip))).where(*where)) or 0)
 
 
-def _day(value: Any) -> str:
+def _seen_days(session: Session, domain_id: str, ips: list[str]) -> dict[str, tuple[Any, Any]]:
+    """First and last day each IP was reported, from the per-IP index of the names rollup
+    (every record has a Header-From, so every IP has name rows)."""
+    if not ips:
+        return {}
+    n = ReportDaySourceName
+    rows = session.execute(
+        select(n.source_ip, func.min(n.day), func.max(n.day))
+        .where(n.domain_id == domain_id, n.source_ip.in_(ips), n.kind == HEADER_FROM)
+        .group_by(n.source_ip)
+    ).all()
+    return {ip: (first, last) for ip, first, last in rows}
+
+
+def _day(value: Any) -> str | None:
     # SQLite hands back aggregated dates as text, PostgreSQL as date objects.
+    if value is None:
+        return None
     return value.isoformat() if isinstance(value, date) else str(value)[:10]
 
 

@@ -1,9 +1,9 @@
-"""Daily rollups of stored reports: what the stats and sources endpoints read.
+"""Rollups of stored reports: what the stats and sources endpoints read.
 
-A report adds its tallies to three tables in the transaction that stores it, and
-takes them away again in the transaction that deletes it, so the rollups always
-equal the sum of the stored records. Reading a month of stats then touches a few
-hundred rollup rows instead of every record.
+A report adds its tallies to four tables (three daily, one all-time per sending IP) in
+the transaction that stores it, and takes them away again in the transaction that
+deletes it, so the rollups always equal the sum of the stored records. Reading a month
+of stats then touches a few hundred rollup rows instead of every record.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session
 
 from sentinel.store.bulk import insert_many, subtract_many
-from sentinel.store.models import ReportDaySource, ReportDaySourceName, ReportDayStat
+from sentinel.store.models import ReportDaySource, ReportDaySourceName, ReportDayStat, ReportSource
 
 from .model import Record
 
 STATS: Table = ReportDayStat.__table__  # type: ignore[assignment]
 SOURCES: Table = ReportDaySource.__table__  # type: ignore[assignment]
 NAMES: Table = ReportDaySourceName.__table__  # type: ignore[assignment]
+TOTALS: Table = ReportSource.__table__  # type: ignore[assignment]
 
 DISPOSITIONS = ("none", "pass", "quarantine", "reject")
 _DISPOSITION_INDEX = {name: i for i, name in enumerate(DISPOSITIONS)}
@@ -35,6 +36,8 @@ STAT_COLUMNS = (*STAT_KEYS, "reports", "messages", "dmarc_pass", "dkim_aligned",
                 *(f"disposition_{d}" for d in (*DISPOSITIONS, "other")))
 SOURCE_KEYS = ("domain_id", "day", "source_ip")
 SOURCE_COLUMNS = (*SOURCE_KEYS, "messages", "dmarc_pass", "dkim_aligned", "spf_aligned")
+TOTAL_KEYS = ("domain_id", "source_ip")
+TOTAL_COLUMNS = (*TOTAL_KEYS, "messages", "dmarc_pass", "dmarc_fail", "dkim_aligned", "spf_aligned")
 NAME_KEYS = ("domain_id", "day", "source_ip", "kind", "name")
 NAME_COLUMNS = (*NAME_KEYS, "messages")
 
@@ -119,6 +122,13 @@ class ReportRollup:
         domain_id, day = self.domain_id, self.day.isoformat()
         return [(domain_id, day, ip, *tally) for ip, tally in sorted(self.sources.items())]
 
+    def total_rows(self) -> list[tuple[Any, ...]]:
+        domain_id = self.domain_id
+        return [
+            (domain_id, ip, messages, passed, messages - passed, dkim, spf)
+            for ip, (messages, passed, dkim, spf) in sorted(self.sources.items())
+        ]
+
     def name_rows(self) -> list[tuple[Any, ...]]:
         domain_id, day = self.domain_id, self.day.isoformat()
         return [(domain_id, day, ip, kind, name, n) for (ip, kind, name), n in sorted(self.names.items())]
@@ -128,6 +138,7 @@ def apply(session: Session, rollup: ReportRollup) -> None:
     """Add a newly stored report to the rollups."""
     insert_many(session, STATS, STAT_COLUMNS, rollup.stat_rows(), add_on_conflict=STAT_KEYS)
     insert_many(session, SOURCES, SOURCE_COLUMNS, rollup.source_rows(), add_on_conflict=SOURCE_KEYS)
+    insert_many(session, TOTALS, TOTAL_COLUMNS, rollup.total_rows(), add_on_conflict=TOTAL_KEYS)
     insert_many(session, NAMES, NAME_COLUMNS, rollup.name_rows(), add_on_conflict=NAME_KEYS)
 
 
@@ -135,7 +146,9 @@ def retract(session: Session, rollup: ReportRollup) -> None:
     """Take a deleted report out of the rollups, dropping rows left with nothing."""
     subtract_many(session, STATS, STAT_KEYS, STAT_COLUMNS, rollup.stat_rows())
     subtract_many(session, SOURCES, SOURCE_KEYS, SOURCE_COLUMNS, rollup.source_rows())
+    subtract_many(session, TOTALS, TOTAL_KEYS, TOTAL_COLUMNS, rollup.total_rows())
     subtract_many(session, NAMES, NAME_KEYS, NAME_COLUMNS, rollup.name_rows())
+    session.execute(delete(TOTALS).where(TOTALS.c.domain_id == rollup.domain_id, TOTALS.c.messages <= 0))
     for table, emptied in ((STATS, "reports"), (SOURCES, "messages"), (NAMES, "messages")):
         session.execute(
             delete(table).where(

@@ -247,6 +247,25 @@ class ReportDaySource(Base):
     spf_aligned: Mapped[int] = mapped_column(BigInteger)
 
 
+class ReportSource(Base):
+    """All-time totals per (domain, sending IP): the sources endpoint's answer when no dates
+    are given, read by index instead of summing every daily row."""
+
+    __tablename__ = "report_sources"
+    __table_args__ = (
+        Index("ix_report_sources_volume", "domain_id", "messages"),
+        Index("ix_report_sources_failures", "domain_id", "dmarc_fail"),
+    )
+
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True)
+    source_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger)
+    dmarc_pass: Mapped[int] = mapped_column(BigInteger)
+    dmarc_fail: Mapped[int] = mapped_column(BigInteger)
+    dkim_aligned: Mapped[int] = mapped_column(BigInteger)
+    spf_aligned: Mapped[int] = mapped_column(BigInteger)
+
+
 class ReportDaySourceName(Base):
     """Header-From (kind "h") and DKIM (kind "d") domains seen per (domain, day, IP), with volume."""
 

@@ -19,6 +19,7 @@ from sentinel.store.models import (
     ReportDaySource,
     ReportDaySourceName,
     ReportDayStat,
+    ReportSource,
 )
 from tests.support.api import Tenant, add_member_with_token, client
 
@@ -102,6 +103,7 @@ def stored_rows(services: Services, org_id: str) -> dict[str, int]:
             "records": rows(DmarcRecord, DmarcRecord.report_id.in_(report_ids)),
             "stats": rows(ReportDayStat, ReportDayStat.domain_id.in_(domain_ids)),
             "sources": rows(ReportDaySource, ReportDaySource.domain_id.in_(domain_ids)),
+            "totals": rows(ReportSource, ReportSource.domain_id.in_(domain_ids)),
             "names": rows(ReportDaySourceName, ReportDaySourceName.domain_id.in_(domain_ids)),
             "events": rows(Event, Event.organization_id == org_id, Event.type == "report.received"),
         }
@@ -112,4 +114,4 @@ def all_records_count(services: Services) -> int:
         return int(session.scalar(select(func.count()).select_from(DmarcRecord)) or 0)
 
 
-NOTHING = {"reports": 0, "records": 0, "stats": 0, "sources": 0, "names": 0, "events": 0}
+NOTHING = {"reports": 0, "records": 0, "stats": 0, "sources": 0, "totals": 0, "names": 0, "events": 0}

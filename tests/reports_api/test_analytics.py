@@ -120,6 +120,10 @@ def test_delete_updates_stats_and_sources(loaded) -> None:
     sources = t.data(t.get(f"/api/domains/{domain['id']}/sources"))["sources"]
     assert [(s["sourceIp"], s["messages"], s["dkimDomains"]) for s in sources] == [
         ("203.0.113.9", 6, []), ("192.0.2.1", 4, ["example.com"])]
+    assert all(s["firstSeen"] == s["lastSeen"] == "2024-06-15" for s in sources)
+    # The all-time totals (no dates) and the daily rollup (dates) tell the same story.
+    ranged = t.data(t.get(f"/api/domains/{domain['id']}/sources", params={"from": "2000-01-01", "to": "2100-01-01"}))
+    assert ranged["sources"] == sources
     # Uploading it again counts it again, once.
     t.data(upload(t, t.org_id, report_xml("Alpha Mail", "a-1", JUNE_13, ALPHA)), 201)
     assert t.data(t.get(f"/api/domains/{domain['id']}/stats"))["summary"]["messages"] == 30

@@ -71,7 +71,7 @@ def test_duplicates_are_stored_once_whatever_the_format(tenant: Tenant, other: T
     again = tenant.data(upload(tenant, tenant.org_id, gz(data), "application/gzip"), 200)
     assert again["duplicate"] is True and again["report"]["id"] == first["report"]["id"]
     assert stored_rows(services, tenant.org_id) == {**NOTHING, "reports": 1, "records": 1, "stats": 1,
-                                                    "sources": 1, "names": 1, "events": 1}
+                                                    "sources": 1, "totals": 1, "names": 1, "events": 1}
     stats = tenant.data(tenant.get(f"/api/domains/{first['report']['domainId']}/stats"))
     assert stats["summary"]["messages"] == 5
     # Uniqueness is per organization: another organization stores its own copy.
