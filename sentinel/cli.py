@@ -50,6 +50,21 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    from sentinel.app import build_services
+
+    services = build_services(_settings(args))
+    scopes = [s.strip() for s in args.scopes.split(",")] if args.scopes else None
+    result = services.organizations.issue_member_token(args.email, args.org, args.name, scopes)
+    if args.json:
+        print(json.dumps({"token": result.token, "tokenId": result.token_id, "organizationId": result.organization_id,
+                          "userId": result.user_id}))
+    else:
+        print(f"API token for {args.email} in {result.organization_id}: {result.token}")
+        print("The token is shown once; hand it over safely.")
+    return 0
+
+
 def _run(app: Any, settings: Settings) -> int:
     """Serve an app with uvicorn; the client address is the peer's (see MAILSENTINEL_TRUSTED_PROXIES)."""
     import uvicorn
@@ -185,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--plan", default="free", choices=["free", "pro", "enterprise"])
     boot.add_argument("--json", action="store_true", help="print {token, organizationId, userId}")
     boot.set_defaults(func=cmd_bootstrap)
+
+    token = sub.add_parser("token", help="issue a token to an existing member of an organization")
+    token.add_argument("--email", required=True)
+    token.add_argument("--org", required=True, metavar="ORG_ID", help="the organization the token is bound to")
+    token.add_argument("--name", default="issued by an operator")
+    token.add_argument("--scopes", help="read,write (default) or read")
+    token.add_argument("--json", action="store_true", help="print {token, tokenId, organizationId, userId}")
+    token.set_defaults(func=cmd_token)
     scan = sub.add_parser("scan", help="scan a domain's DMARC, SPF, DKIM, MX, MTA-STS, TLS-RPT, BIMI, DNSSEC")
     scan.add_argument("domain")
     scan.add_argument("--nameserver", action="append", metavar="IP[:PORT]", help="resolver to ask (repeatable)")

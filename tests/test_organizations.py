@@ -149,3 +149,31 @@ def test_me_lists_memberships(tenant: Tenant) -> None:
         (second["id"], "owner"),
     ]
     assert me["token"]["organizationId"] == tenant.org_id
+
+
+def test_operators_issue_tokens_to_members_from_the_cli(tenant: Tenant, services: Services, live: LiveServer) -> None:
+    """A member added by e-mail has no token yet; `mailsentinel token` gives them one."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    email = unique_email("newcomer")
+    path = f"/api/organizations/{tenant.org_id}/members"
+    tenant.data(tenant.post(path, json={"email": email, "role": "viewer"}), 201)
+    env = {**os.environ, "MAILSENTINEL_DATABASE_URL": services.settings.database_url}
+    out = subprocess.run(
+        [sys.executable, "-m", "sentinel.cli", "token", "--email", email, "--org", tenant.org_id, "--scopes", "read",
+         "--json"],
+        capture_output=True, text=True, env=env, check=True,
+    )
+    issued = json.loads(out.stdout)
+    with client(live.url, issued["token"]) as newcomer:
+        me = newcomer.get("/api/me").json()["data"]
+        assert me["user"]["email"] == email and me["token"]["scopes"] == ["read"]
+        error_of(newcomer.post("/api/organizations", json={"name": "x"}), 403, "FORBIDDEN")
+    refused = subprocess.run(
+        [sys.executable, "-m", "sentinel.cli", "token", "--email", unique_email("stranger"), "--org", tenant.org_id],
+        capture_output=True, text=True, env=env,
+    )
+    assert refused.returncode == 2 and "not a member" in refused.stderr

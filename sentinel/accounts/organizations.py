@@ -305,6 +305,25 @@ class OrganizationService:
 
     # -- bootstrap ----------------------------------------------------------------------------
 
+    def issue_member_token(
+        self, email: str, org_id: str, name: str = "issued by an operator", scopes: list[str] | None = None
+    ) -> Bootstrap:
+        """Issue a token to an existing member of an organization, bound to it (operators only:
+        the CLI, for members added through the API, who have no token yet).
+
+        Raises ValidationError (bad address or scopes), NotFound (no such user or membership).
+        """
+        address = normalize_email(email)
+        scope_text = parse_scopes(scopes)
+        with self.db.transaction() as session:
+            user = session.scalar(select(User).where(User.email == address))
+            if user is None or session.get(Membership, (org_id, user.id)) is None:
+                raise NotFound(f"{address} is not a member of organization '{org_id}'.")
+            token, secret = self.tokens.issue(
+                session, user_id=user.id, organization_id=org_id, name=clean_name(name, "name", 100), scopes=scope_text
+            )
+            return Bootstrap(token=secret, organization_id=org_id, user_id=user.id, token_id=token.id)
+
     def bootstrap(
         self,
         email: str,
