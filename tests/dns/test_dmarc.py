@@ -138,3 +138,54 @@ def test_servfail_is_a_temporary_error(client):
     assert result["valid"] is None
     assert "DMARC_DNS_ERROR" in codes(issues)
     assert "DMARC_MISSING" not in codes(issues)
+
+
+PSD_ZONES = [
+    """$ORIGIN gov.uk.
+$TTL 300
+@        SOA  ns1 hostmaster 1 3600 600 86400 300
+@        NS   ns1
+ns1      A    127.0.0.53
+_dmarc   TXT  "v=DMARC1; p=reject; np=reject; psd=y"
+agency   A    127.0.0.30
+mail.agency A 127.0.0.31
+""",
+    """$ORIGIN example.co.uk.
+$TTL 300
+@        SOA  ns1 hostmaster 1 3600 600 86400 300
+@        NS   ns1
+ns1      A    127.0.0.53
+_dmarc   TXT  "v=DMARC1; p=none"
+_dmarc.corp TXT "v=DMARC1; p=quarantine; sp=reject; psd=n"
+a.b.corp A    127.0.0.32
+""",
+]
+
+
+def test_psd_record_sets_the_organizational_domain_one_label_below():
+    """RFC 9989 §4.10.2: a psd=y record makes the name one label below it the Organizational
+    Domain, and its policy applies when nothing closer is published."""
+    from sentinel.dns.client import make_dns_client
+    from tests.support.dns_server import LoopbackDnsServer
+
+    with LoopbackDnsServer(PSD_ZONES) as server:
+        client = make_dns_client([server.nameserver], timeout=0.3, lifetime=0.8)
+        part, issues = run(check_dmarc(client, "mail.agency.gov.uk"))
+    assert part["orgDomain"] == "agency.gov.uk"
+    assert part["location"] == "psd" and part["recordName"] == "_dmarc.gov.uk"
+    assert part["policy"] == "reject" and part["effectivePolicy"] == "reject"
+    assert "DMARC_INHERITED" in codes(issues)
+
+
+def test_psd_n_stops_the_walk_below_the_registered_domain():
+    """A psd=n record marks its own name as the Organizational Domain, even under another record."""
+    from sentinel.dns.client import make_dns_client
+    from tests.support.dns_server import LoopbackDnsServer
+
+    with LoopbackDnsServer(PSD_ZONES) as server:
+        client = make_dns_client([server.nameserver], timeout=0.3, lifetime=0.8)
+        part, _issues = run(check_dmarc(client, "a.b.corp.example.co.uk"))
+    assert part["orgDomain"] == "corp.example.co.uk"
+    assert part["location"] == "organizational" and part["recordName"] == "_dmarc.corp.example.co.uk"
+    # The domain is a subdomain of its Organizational Domain, so sp= applies.
+    assert part["effectivePolicy"] == "reject"
