@@ -161,3 +161,11 @@ def test_etag_and_not_modified(tenant: Tenant) -> None:
     tenant.patch(f"/api/organizations/{tenant.org_id}", json={"name": "Renamed"})
     r3 = tenant.get("/api/organizations", headers={"If-None-Match": etag})
     assert r3.status_code == 200 and r3.headers["etag"] != etag
+
+
+def test_format_errors_name_the_field_and_keep_the_pattern(tenant: Tenant) -> None:
+    err = error_of(tenant.post("/api/organizations", json={"name": "\x1c"}), 400, "VALIDATION_ERROR")
+    assert err["message"] == "'name' does not have the expected format."
+    assert err["details"][0]["field"] == "name" and "does not match" in err["details"][0]["message"]
+    err = error_of(tenant.get("/api/domains/not-a-domain-id"), 400, "VALIDATION_ERROR")
+    assert "domainId" in err["message"]

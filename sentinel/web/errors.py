@@ -80,6 +80,11 @@ def translate(exc: Exception, allowed: AllowedMethods | None = None, path: str =
             message = detail or "The request is not valid."
             if field and detail.startswith(("'' is too short", "'' should be non-empty")):
                 message = f"'{field}' must not be empty."
+            elif field and " does not match " in detail:
+                # The sentence names the field; the detail keeps the pattern for developers.
+                return ValidationError(
+                    f"'{field}' does not have the expected format.", details=[ErrorDetail(field, detail)]
+                )
             return ValidationError(message, details=[ErrorDetail(field, message)] if field else None)
         return cls(detail or None)
     if isinstance(exc, StarletteHTTPException):
