@@ -174,42 +174,15 @@ def test_scan_roles_and_isolation(tenant: Tenant, other: Tenant, services: Servi
 
 def test_cli_scan_json_is_the_api_scan_object(tmp_path: Path) -> None:
     with LoopbackDnsServer([zone()]) as srv:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "sentinel.cli",
-                "scan",
-                "scan.example.com",
-                "--nameserver",
-                srv.nameserver,
-                "--selector",
-                "custom",
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-        )
-        text = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "sentinel.cli",
-                "scan",
-                "scan.example.com",
-                "--nameserver",
-                srv.nameserver,
-                "--selector",
-                "custom",
-                "--fail-on",
-                "warning",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-        )
+
+        def scan(*extra: str) -> subprocess.CompletedProcess[str]:
+            command = [sys.executable, "-m", "sentinel.cli", "scan", "scan.example.com"]
+            command += ["--nameserver", srv.nameserver, "--selector", "custom", *extra]
+            return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+
+        out = scan("--json")
+        text = scan("--fail-on", "warning")
+    assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["domain"] == "scan.example.com" and result["dmarc"]["policy"] == "reject"
     assert {"dmarc", "spf", "dkim", "mx", "mtaSts", "tlsRpt", "bimi", "dnssec", "issues"} <= set(result)
