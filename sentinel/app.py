@@ -32,8 +32,10 @@ from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
 from sentinel.web import errors as web_errors
+from sentinel.web.executors import Blocking, in_thread_pool, inline
 from sentinel.web.middleware import SentinelMiddleware
 from sentinel.web.ratelimit import RateLimitHeaders
+from sentinel.web.resolver import BlockingResolver
 from sentinel.web.responses import dumps
 from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 
@@ -71,6 +73,8 @@ class Services:
     scans: ScanService
     # DMARC aggregate reports: ingestion, stored reports, stats and sources.
     reports: ReportService
+    # How the web layer runs blocking calls (the services, the token look-up).
+    blocking: Blocking = in_thread_pool
     version: str = VERSION
     # Seed, reset and clock controls; only in mock mode.
     mock: MockState | None = None
@@ -137,6 +141,8 @@ def build_services(
     if mode == "mock":
         from mocks.state import MockState
 
+        services.blocking = inline
+
         services.mock = MockState.start(services, settings)
     return services
 
@@ -184,6 +190,7 @@ def create_app(
         strict_validation=True,
         validator_map={"parameter": NamedParameterValidator, "body": BODY_VALIDATORS},
         validate_responses=validate_responses,
+        resolver=BlockingResolver(services.blocking),
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
     )
     web_errors.install(app, web_errors.AllowedMethods(spec))

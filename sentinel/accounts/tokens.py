@@ -11,7 +11,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import SCOPES, Principal, Role
@@ -27,6 +27,16 @@ SECRET_LENGTH = 40
 MAX_TOKEN_LENGTH = 200
 # Writing last-used time on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+# Built once: authentication runs on every request, and a prebuilt statement skips
+# constructing and cache-keying the query each time.
+_TOKEN_BY_DIGEST = (
+    select(ApiToken, Organization.plan)
+    .join(Organization, Organization.id == ApiToken.organization_id)
+    .where(ApiToken.secret_hash == bindparam("digest"))
+)
+_ROLES_OF_USER = select(Membership.organization_id, Membership.role).where(Membership.user_id == bindparam("user_id"))
 
 
 def hash_secret(secret: str) -> str:
@@ -148,11 +158,7 @@ class TokenService:
             return cached
         with self.db.transaction() as session:
             # The plan comes with the token in one query: rate limiting needs it on every request.
-            row = session.execute(
-                select(ApiToken, Organization.plan)
-                .join(Organization, Organization.id == ApiToken.organization_id)
-                .where(ApiToken.secret_hash == digest)
-            ).first()
+            row = session.execute(_TOKEN_BY_DIGEST, {"digest": digest}).first()
             token, plan = (row[0], row[1]) if row is not None else (None, None)
             # Compare digests in constant time even though the lookup was by digest.
             if token is None or not hmac.compare_digest(token.secret_hash, digest):
@@ -161,9 +167,7 @@ class TokenService:
                 raise Unauthorized("This API token has been revoked.")
             if token.expires_at is not None and token.expires_at <= now:
                 raise Unauthorized(f"This API token expired at {isoformat(token.expires_at)}.")
-            rows = session.execute(
-                select(Membership.organization_id, Membership.role).where(Membership.user_id == token.user_id)
-            ).all()
+            rows = session.execute(_ROLES_OF_USER, {"user_id": token.user_id}).all()
             if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
                 token.last_used_at = now
             principal = Principal(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sentinel.aio import run_sync
 from sentinel.dns.bimi import check_bimi
 from sentinel.dns.client import DnsClient, MemoClient
 from sentinel.dns.dkim import COMMON_SELECTORS, check_dkim
@@ -110,7 +111,7 @@ class Scanner:
         Raises ValidationError for an invalid domain name; must not be called from a
         thread that is already running an event loop.
         """
-        return asyncio.run(self.scan(domain, selectors))
+        return run_sync(self.scan(domain, selectors))
 
 
 def _bimi_needs_enforcement(bimi: JSON, dmarc: JSON) -> list[Issue]:

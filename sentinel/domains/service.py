@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import BindParameter, Select, String, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,16 +87,24 @@ def domain_view(domain: Domain | Any, seen: Iterable[SeenRecord] | None = None) 
     return view
 
 
-def _filtered(stmt: Select[Any], verified: bool | None, q: str | None) -> Select[Any]:
+@lru_cache(maxsize=8)
+def _list_statement(verified: bool | None, searching: bool) -> Select[*tuple[Any, ...]]:
+    """The list query for one combination of filters, built once: values are bound parameters
+    (`org_ids`, `pattern`), so the compiled statement is reused request after request."""
+    stmt = select(*DOMAIN_COLUMNS).where(Domain.organization_id.in_(bindparam("org_ids", expanding=True)))
     if verified is True:
         stmt = stmt.where(Domain.verified_at.is_not(None))
     elif verified is False:
         stmt = stmt.where(Domain.verified_at.is_(None))
-    if q:
-        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+    if searching:
+        pattern: BindParameter[str] = bindparam("pattern", type_=String())
         stmt = stmt.where(or_(Domain.name.like(pattern, escape="\\"), Domain.unicode_name.like(pattern, escape="\\")))
-    return stmt
+    return stmt.order_by(Domain.name, Domain.id)
+
+
+def _like_pattern(q: str) -> str:
+    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class DomainService:
@@ -104,11 +113,13 @@ class DomainService:
         self.clock = clock
         self.ids = ids
 
-    def _list(self, stmt: Select[Any], page: PageRequest, verified: bool | None, q: str | None) -> dict[str, Any]:
-        stmt = _filtered(stmt, verified, q).order_by(Domain.name, Domain.id)
-        # Plain rows, not ORM objects: lists are the hot path and are never modified.
-        with self.db.transaction() as session:
-            rows, total = paginate(session, stmt, page)
+    def _list(self, org_ids: list[str], page: PageRequest, verified: bool | None, q: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"org_ids": org_ids}
+        if q:
+            params["pattern"] = _like_pattern(q)
+        # Plain rows on a plain connection, not ORM objects: lists are the hot path and read-only.
+        with self.db.reading() as connection:
+            rows, total = paginate(connection, _list_statement(verified, bool(q)), page, params)
             return {"domains": [domain_view(DomainRow(*r)) for r in rows], "pagination": page_meta(page, total)}
 
     def list_visible(
@@ -124,13 +135,13 @@ class DomainService:
         if organization_id is not None:
             principal.role_in(organization_id)
             org_ids = [organization_id]
-        return self._list(select(*DOMAIN_COLUMNS).where(Domain.organization_id.in_(org_ids)), page, verified, q)
+        return self._list(org_ids, page, verified, q)
 
     def list_for_org(
         self, principal: Principal, org_id: str, page: PageRequest, verified: bool | None = None, q: str | None = None
     ) -> dict[str, Any]:
         principal.require_role(org_id, READ, "list domains")
-        return self._list(select(*DOMAIN_COLUMNS).where(Domain.organization_id == org_id), page, verified, q)
+        return self._list([org_id], page, verified, q)
 
     def create(
         self,

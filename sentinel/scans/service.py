@@ -6,7 +6,6 @@ remembers the distinct DMARC/SPF/DKIM records seen, and records the events.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import OPERATE, READ, Principal
+from sentinel.aio import run_sync
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.dns.client import DnsClient
 from sentinel.dns.https import HttpsFetcher
@@ -184,7 +184,7 @@ class ScanService:
             name, token = domain.name, domain.verification_token
         record_name = f"{VERIFICATION_PREFIX}.{name}"
         expected = f"{VERIFICATION_VALUE}{token}"
-        answer = asyncio.run(self.dns.query(record_name, "TXT"))
+        answer = run_sync(self.dns.query(record_name, "TXT"))
         values = list(answer.records) if answer.ok else []
         if answer.failed:
             status, message = "dns_error", f"The DNS lookup of {record_name} failed ({answer.error}); try again later."

@@ -13,7 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -73,23 +73,35 @@ class Database:
         return self._keeper is not None
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on any exception.
-
-        Raises RuntimeError for a transaction nested in another on the same thread of an
-        in-memory database: its single connection is taken, so waiting would deadlock.
-        """
+    def _exclusive(self) -> Iterator[None]:
+        """Raises RuntimeError for work nested in other work on the same thread of an in-memory
+        database: its single connection is taken, so waiting would deadlock."""
         local = self._in_transaction
         if local is not None:
             if getattr(local, "active", False):
                 raise RuntimeError("Nested transaction on the single-connection in-memory database.")
             local.active = True
         try:
-            with self._sessions() as session, session.begin():
-                yield session
+            yield
         finally:
             if local is not None:
                 local.active = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits on success and rolls back on any exception.
+
+        Raises RuntimeError when nested on an in-memory database (see `_exclusive`).
+        """
+        with self._exclusive(), self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A plain connection for read-only Core queries, rolled back when done: the cheap
+        path for hot lists, which need neither the ORM nor a commit."""
+        with self._exclusive(), self.engine.connect() as connection:
+            yield connection
 
     def ping(self) -> float:
         """Round-trip a trivial query; returns milliseconds. Raises ServiceUnavailable."""

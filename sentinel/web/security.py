@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connexion.lifecycle import ConnexionRequest
-from starlette.concurrency import run_in_threadpool
 
 from sentinel.accounts.principal import Principal
 from sentinel.web.context import services_from_scope
@@ -18,10 +17,11 @@ if TYPE_CHECKING:
 async def bearer_info(token: str, request: ConnexionRequest) -> dict[str, Any]:
     """Authenticate the bearer secret; raises Unauthorized (401) or RateLimited (429).
 
-    The database look-up runs in the thread pool so a slow database never stalls the loop.
+    The look-up runs through the services' blocking-call port: a worker thread, so a slow
+    database never stalls the loop (inline in mock mode, whose database is in memory).
     """
     services = services_from_scope(request.scope)
-    principal = await run_in_threadpool(_authenticate_within_limits, services, token, request.scope)
+    principal = await services.blocking(_authenticate_within_limits, services, token, request.scope)
     return {"sub": principal.user_id, "principal": principal}
 
 
