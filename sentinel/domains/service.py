@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import namedtuple
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, String, bindparam, or_, select
+from sqlalchemy import JSON, BindParameter, Select, String, bindparam, or_, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,8 +59,18 @@ def seen_records_view(rows: Iterable[SeenRecord]) -> dict[str, list[dict[str, An
     return views
 
 
-DOMAIN_COLUMNS = tuple(Domain.__table__.columns)
-DomainRow = namedtuple("DomainRow", [c.key for c in DOMAIN_COLUMNS])  # type: ignore[misc]
+# Lists read the JSON selector columns as text: most are "[]", which needs no JSON parser.
+DOMAIN_COLUMNS = tuple(
+    type_coerce(c, String).label(c.key) if isinstance(c.type, JSON) else c for c in Domain.__table__.columns
+)
+DomainRow = namedtuple("DomainRow", [c.key for c in Domain.__table__.columns])  # type: ignore[misc]
+
+
+def _names(value: list[str] | str | None) -> list[str]:
+    """A selector list from the ORM (a list) or from a list query (its JSON text)."""
+    if not value or value == "[]":
+        return []
+    return list(json.loads(value) if isinstance(value, str) else value)
 
 
 def domain_view(domain: Domain | Any, seen: Iterable[SeenRecord] | None = None) -> dict[str, Any]:
@@ -77,8 +88,8 @@ def domain_view(domain: Domain | Any, seen: Iterable[SeenRecord] | None = None) 
             "recordName": f"{VERIFICATION_PREFIX}.{domain.name}",
             "recordValue": f"{VERIFICATION_VALUE}{domain.verification_token}",
         },
-        "dkimSelectors": list(domain.dkim_selectors or []),
-        "learnedDkimSelectors": list(domain.learned_selectors or []),
+        "dkimSelectors": _names(domain.dkim_selectors),
+        "learnedDkimSelectors": _names(domain.learned_selectors),
         "createdAt": isoformat(domain.created_at),
         "updatedAt": isoformat(domain.updated_at),
     }
