@@ -18,6 +18,7 @@ from mocks.ports import DEFAULT_SEED, DEFAULT_START
 from mocks.seed import Seed, SeededToken, apply_seed, load_seed
 from sentinel.clock import ManualClock, SequentialIds, isoformat
 from sentinel.errors import ValidationError
+from sentinel.events import event_payload
 from sentinel.store.models import Base, Event
 
 if TYPE_CHECKING:
@@ -105,15 +106,9 @@ class MockState:
         if organization_id:
             stmt = stmt.where(Event.organization_id == organization_id)
         with self.services.db.transaction() as session:
+            # The webhook payload, plus where it belongs and whether it went out.
             return [
-                {
-                    "id": e.id,
-                    "event": e.type,
-                    "organizationId": e.organization_id,
-                    "timestamp": isoformat(e.created_at),
-                    "deliveredAt": isoformat(e.delivered_at),
-                    "data": e.data,
-                }
+                {**event_payload(e), "organizationId": e.organization_id, "deliveredAt": isoformat(e.delivered_at)}
                 for e in session.scalars(stmt)
             ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select, bindparam, func, select
@@ -13,8 +13,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from sentinel.errors import ValidationError
-
-T = TypeVar("T")
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50

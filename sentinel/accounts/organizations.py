@@ -188,11 +188,6 @@ class OrganizationService:
         self.tokens.forget_principals()
         return {"id": org_id, "deleted": True}
 
-    def plan_of(self, org_id: str) -> str:
-        with self.db.transaction() as session:
-            plan = session.scalar(select(Organization.plan).where(Organization.id == org_id))
-        return plan or "free"
-
     # -- members ------------------------------------------------------------------------------
 
     def list_members(self, principal: Principal, org_id: str, page: PageRequest) -> dict[str, Any]:

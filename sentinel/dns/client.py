@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -82,10 +81,6 @@ def rdata_text(rdata: dns.rdata.Rdata) -> str:
         target: dns.name.Name = rdata.target  # type: ignore[attr-defined]
         return target.to_text(omit_final_dot=True) or "."
     return rdata.to_text()
-
-
-def _plain(name: dns.name.Name) -> str:
-    return name.to_text(omit_final_dot=True).lower()
 
 
 def answer_from_rrsets(
@@ -263,12 +258,3 @@ class MemoClient:
             return await self.inner.query(*key)
         except Exception as exc:  # a DnsClient must not raise; contain a faulty one anyway
             return DnsAnswer(key[0], key[1], "error", error=f"DNS client failure: {exc}")
-
-
-async def gather_queries(
-    client: DnsClient, questions: list[tuple[str, str]]
-) -> list[DnsAnswer]:
-    """Ask several independent questions concurrently, answers in question order."""
-    calls: list[Awaitable[DnsAnswer]] = [client.query(n, t) for n, t in questions]
-    return list(await asyncio.gather(*calls))
-

@@ -58,11 +58,6 @@ def part_status(answer: DnsAnswer) -> tuple[str, str | None]:
     return "ok", None
 
 
-def temp_error(findings: Findings, code: str, what: str, answer: DnsAnswer) -> None:
-    """Record that a part could not be determined because DNS failed (a temporary error)."""
-    findings.warning(code, f"Could not check {what}: {answer.error}. Try again later.")
-
-
 def split_tags(record: str) -> list[tuple[str, str]]:
     """Split a ``tag=value; tag=value`` record (RFC 6376 §3.2 tag-list) into pairs.
 

@@ -72,10 +72,6 @@ class ZoneSet:
         files = sorted(p for p in Path(path).iterdir() if p.suffix in ZONE_SUFFIXES)
         return cls.from_paths(files)
 
-    @property
-    def origins(self) -> list[str]:
-        return [z.origin.to_text(omit_final_dot=True) for z in self._zones if z.origin]
-
     def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
         """The zone with the longest origin containing ``name`` (walks up the labels)."""
         while True:

@@ -71,11 +71,6 @@ class RateLimiter:
         self._down_since: float | None = None
         self._retry_at = 0.0
 
-    @property
-    def store_available(self) -> bool:
-        """False while the store is considered down (the limiter is failing open)."""
-        return self._down_since is None
-
     def close(self) -> None:
         """Release the store's connections (Redis); the memory store has none."""
         connection = getattr(self.storage, "storage", None)
