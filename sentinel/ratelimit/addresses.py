@@ -51,3 +51,18 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[N
             # Our proxies append real addresses; keep a garbled hop as it is, bounded.
             return str(ip) if ip is not None else hop[:64]
     return hops[0] if hops else peer
+
+
+def failure_bucket(address: str) -> str:
+    """The key failed authentications are counted under for a client address.
+
+    An IPv6 client routinely holds a whole /64 (SLAAC, privacy addresses), so counting per
+    exact address would give one attacker 2^64 fresh windows; the /64 is one client. An
+    IPv4-mapped IPv6 address is its IPv4 address. Anything unparsable is kept as it is.
+    """
+    ip = _ip(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip) if ip is not None else address

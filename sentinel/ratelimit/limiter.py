@@ -20,6 +20,7 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from sentinel.ratelimit.addresses import failure_bucket
 from sentinel.ratelimit.plans import FALLBACK_PLAN, PlanLimits, plan_limits
 from sentinel.ratelimit.windows import Decision, WindowState, nearest_exhaustion
 from sentinel.settings import Settings
@@ -102,15 +103,16 @@ class RateLimiter:
 
     def authentication_window(self, address: str) -> Decision:
         """The address's failed-authentication window; refused when it is used up."""
-        state = self._state(self._auth, "auth", address)
+        state = self._state(self._auth, "auth", failure_bucket(address))
         if state is None:
             return self._open((self._auth,))
         return self._refused(state) if state.remaining == 0 else Decision(True, state)
 
     def authentication_failed(self, address: str) -> Decision:
         """Charge one failed authentication; refused when the address had none left."""
-        admitted = self._hit(self._auth, "auth", address)
-        state = self._state(self._auth, "auth", address)
+        bucket = failure_bucket(address)
+        admitted = self._hit(self._auth, "auth", bucket)
+        state = self._state(self._auth, "auth", bucket)
         if admitted is None or state is None:
             return self._open((self._auth,))
         return Decision(True, state) if admitted else self._refused(state)

@@ -72,3 +72,22 @@ def test_forwarded_for_is_ignored_from_an_untrusted_peer(start_server: Callable[
             error_of(r, 401, "UNAUTHORIZED")
             assert window(r)[:2] == (3, 2 - i)
         refused(client.get("/api/me", headers={"X-Forwarded-For": "198.51.100.99"}))
+
+
+def test_an_ipv6_slash_64_is_one_client(start_server: Callable[..., Instance]) -> None:
+    server = start_server(auth_failures_per_minute=3, trusted_proxies=("127.0.0.0/8",))
+    with httpx.Client(base_url=server.url) as proxy:
+        # A client rotating through its own /64 (privacy addresses) does not get new attempts.
+        for i in range(3):
+            r = proxy.get("/api/me", headers={"X-Forwarded-For": f"2001:db8:1:2::{i + 1:x}"})
+            error_of(r, 401, "UNAUTHORIZED")
+            assert window(r)[:2] == (3, 2 - i)
+        refused(proxy.get("/api/me", headers={"X-Forwarded-For": "2001:db8:1:2:ffff:ffff:ffff:ffff"}))
+        # The neighbouring /64 is another client.
+        r = proxy.get("/api/me", headers={"X-Forwarded-For": "2001:db8:1:3::1"})
+        error_of(r, 401, "UNAUTHORIZED")
+        assert window(r)[:2] == (3, 2)
+        # An IPv4-mapped address is its IPv4 address.
+        for i in range(3):
+            error_of(proxy.get("/api/me", headers={"X-Forwarded-For": "198.51.100.20"}), 401, "UNAUTHORIZED")
+        refused(proxy.get("/api/me", headers={"X-Forwarded-For": "::ffff:198.51.100.20"}))

@@ -85,3 +85,13 @@ def test_client_address(peer: str | None, forwarded: str | None, expected: str) 
 def test_bad_trusted_proxy_is_a_configuration_error() -> None:
     with pytest.raises(ValidationError):
         parse_proxies(("not-an-address",))
+
+
+def test_failure_buckets() -> None:
+    from sentinel.ratelimit.addresses import failure_bucket
+
+    assert failure_bucket("2001:db8:1:2::7") == "2001:db8:1:2::/64"
+    assert failure_bucket("2001:DB8:1:2:ffff::1") == "2001:db8:1:2::/64"
+    assert failure_bucket("::ffff:192.0.2.1") == "192.0.2.1"
+    assert failure_bucket("192.0.2.1") == "192.0.2.1"
+    assert failure_bucket("unknown") == "unknown"
