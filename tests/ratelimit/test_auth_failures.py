@@ -88,6 +88,6 @@ def test_an_ipv6_slash_64_is_one_client(start_server: Callable[..., Instance]) -
         error_of(r, 401, "UNAUTHORIZED")
         assert window(r)[:2] == (3, 2)
         # An IPv4-mapped address is its IPv4 address.
-        for i in range(3):
+        for _ in range(3):
             error_of(proxy.get("/api/me", headers={"X-Forwarded-For": "198.51.100.20"}), 401, "UNAUTHORIZED")
         refused(proxy.get("/api/me", headers={"X-Forwarded-For": "::ffff:198.51.100.20"}))
