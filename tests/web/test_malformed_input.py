@@ -55,10 +55,11 @@ def test_nul_in_names_descriptions_and_queries(tenant: Tenant) -> None:
     assert "NUL" in err["message"]
     err = error_of(tenant.post("/api/tokens", json={"name": "ci\x00"}), 400, "VALIDATION_ERROR")
     assert err["details"][0]["field"] == "name"
-    r = tenant.post(f"/api/organizations/{tenant.org_id}/domains", json={"domain": "nul.example", "description": "a\x00"})
+    domains = f"/api/organizations/{tenant.org_id}/domains"
+    r = tenant.post(domains, json={"domain": "nul.example", "description": "a\x00"})
     err = error_of(r, 400, "VALIDATION_ERROR")
     assert err["details"][0]["field"] == "description"
-    r = tenant.post(f"/api/organizations/{tenant.org_id}/domains", json={"domain": "nul.example", "dkimSelectors": ["s\x00"]})
+    r = tenant.post(domains, json={"domain": "nul.example", "dkimSelectors": ["s\x00"]})
     err = error_of(r, 400, "VALIDATION_ERROR")
     assert err["details"][0]["field"] == "dkimSelectors[0]"
     for path in ("/api/domains", f"/api/organizations/{tenant.org_id}/domains"):
