@@ -98,8 +98,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self._in_head or self.transport.is_closing():
             return
         if self.cycle is not None and not self.cycle.response_complete:
-            # A pipelined head is late while an earlier request is being answered.
-            self.transport.close()
+            # An earlier request is still being answered (reading may be paused meanwhile):
+            # the pipelined head gets its time once that answer is out.
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_late)
             return
         seconds = f"{self.header_timeout:g}"
         self._refuse(RequestTimeout(f"The request headers did not arrive within {seconds} seconds."))
