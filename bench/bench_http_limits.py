@@ -22,8 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import free_port, wait_ready  # noqa: E402
+from support import free_port, wait_ready
 
 MIB = 1024 * 1024
 
@@ -61,9 +60,9 @@ def d1(port: int, results: list[str], sockets: list[socket.socket]) -> None:
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     sockets.append(sock)
     head = (
-        "POST /api/organizations/org_probe/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Content-Type: application/gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
-    ).encode()
+        b"POST /api/organizations/org_probe/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
     sock.sendall(head)
     sent = push(sock, 24 * MIB, b"%x\r\n" % MIB + b"\0" * MIB + b"\r\n")
     results.append(f"sent {sent / MIB:.0f} MiB of body, got: {first_line(sock)}")

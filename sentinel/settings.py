@@ -104,6 +104,9 @@ class Settings:
         }
         values.update({k: v for k, v in simple.items() if v is not None})
         values.update(overrides)
+        for name in ("max_body_bytes", "body_timeout", "max_header_bytes", "max_headers", "header_timeout"):
+            if name in values and not values[name] > 0:
+                raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {values[name]!r}.")
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> Settings:
