@@ -112,10 +112,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         log.warning("refused a request head from %s after %d bytes: %s", self.client, self._head_bytes, error.code)
-        body = dumps(error_payload(error, new_request_id()))
+        request_id = new_request_id()
+        body = dumps(error_payload(error, request_id))
         head = (
             f"HTTP/1.1 {error.status} {_REASONS.get(error.status, '')}\r\n"
-            f"content-type: {JSON}\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n"
+            f"content-type: {JSON}\r\ncontent-length: {len(body)}\r\nx-request-id: {request_id}\r\n"
+            "connection: close\r\n\r\n"
         )
         self.transport.write(head.encode("latin-1") + body)
         self.transport.close()
