@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from starlette.responses import Response
 
+from sentinel.clock import parse_instant
 from sentinel.web.api import cached, caller, created, ok, pages, services
 
 
@@ -21,7 +21,7 @@ def create_token(body: dict[str, Any]) -> Response:
             caller(),
             name=body["name"],
             scopes=body.get("scopes"),
-            expires_at=datetime.fromisoformat(expires) if expires else None,
+            expires_at=parse_instant(expires) if expires else None,
             organization_id=body.get("organizationId"),
         )
     )

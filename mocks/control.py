@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from starlette.responses import Response
 
 from mocks.seed import parse_seed
 from mocks.state import MockState
+from sentinel.clock import parse_instant
 from sentinel.errors import NotFound, ValidationError
 from sentinel.web.api import ok, services
 
@@ -41,7 +41,10 @@ def move_clock(body: dict[str, Any]) -> Response:
     if ("advanceSeconds" in body) == ("set" in body):
         raise ValidationError("Send exactly one of advanceSeconds and set.")
     if "set" in body:
-        instant = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
+        try:
+            instant = parse_instant(str(body["set"]))
+        except ValueError as exc:
+            raise ValidationError.field("set", f"'set' must be an RFC 3339 date-time: {exc}.") from None
         return ok(_state().advance(instant=instant))
     return ok(_state().advance(seconds=float(body["advanceSeconds"])))
 

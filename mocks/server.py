@@ -11,7 +11,7 @@ from connexion.options import SwaggerUIOptions
 from mocks.ports import CONTROL_SPEC
 from mocks.prefer import PreferMiddleware, SpecIndex
 from sentinel.app import load_yaml
-from sentinel.web.validation import NamedParameterValidator
+from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 
 if TYPE_CHECKING:
     from sentinel.app import Services
@@ -33,7 +33,7 @@ def install(app: AsyncApp, services: Services, spec: dict[str, Any]) -> dict[str
         control_spec(),
         base_path=CONTROL_BASE,
         strict_validation=True,
-        validator_map={"parameter": NamedParameterValidator},
+        validator_map={"parameter": NamedParameterValidator, "body": BODY_VALIDATORS},
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
     )
     index = SpecIndex(spec)

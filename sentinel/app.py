@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from connexion import AsyncApp
 from connexion.jsonifier import Jsonifier
+from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from starlette.types import ASGIApp
 
@@ -32,11 +33,13 @@ from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
 from sentinel.web import errors as web_errors
+from sentinel.web.body import BodyLimits
 from sentinel.web.executors import Blocking, in_thread_pool, inline
 from sentinel.web.middleware import SentinelMiddleware
 from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.resolver import BlockingResolver
 from sentinel.web.responses import dumps
+from sentinel.web.routing import without_slash_redirects
 from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 
 if TYPE_CHECKING:
@@ -193,7 +196,15 @@ def create_app(
         resolver=BlockingResolver(services.blocking),
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
     )
+    # After routing and the bearer-security step: nothing reads a body before the token is accepted.
+    app.add_middleware(
+        BodyLimits,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        max_body_bytes=settings.max_body_bytes,
+        timeout=settings.body_timeout,
+    )
     web_errors.install(app, web_errors.AllowedMethods(spec))
-    inner = SentinelMiddleware(app, services, settings.max_body_bytes)
+    without_slash_redirects(app)
+    inner = SentinelMiddleware(app, services)
     # Outside everything, so even the body-size refusals get X-RateLimit-* headers.
     return RateLimitHeaders(inner, services.limiter, settings.trusted_proxies)

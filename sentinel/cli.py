@@ -66,18 +66,15 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def _run(app: Any, settings: Settings) -> int:
-    """Serve an app with uvicorn; the client address is the peer's (see MAILSENTINEL_TRUSTED_PROXIES)."""
+    """Serve an app with uvicorn, configured as in sentinel/web/server.py."""
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-        server_header=False,
-    )
-    return 0
+    from sentinel.web.server import uvicorn_config
+
+    server = uvicorn.Server(uvicorn_config(app, settings))
+    server.run()
+    # As uvicorn.run: a server that could not start (e.g. the port is taken) exits with 3.
+    return 0 if server.started else 3
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

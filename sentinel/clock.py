@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import string
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -94,3 +95,35 @@ def isoformat(instant: datetime | None) -> str | None:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+
+
+def parse_instant(text: str) -> datetime:
+    """An RFC 3339 §5.6 date-time (either case of T and Z) as an aware UTC datetime.
+
+    Fractions beyond microseconds are dropped. Raises ValueError when `text` is not
+    such a date-time, or names an instant outside years 1 to 9999 once in UTC.
+    """
+    match = _RFC3339.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text[:40]!r} is not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
+    offset = timedelta(0)
+    if match.group(9):
+        if int(match.group(10)) > 23 or int(match.group(11)) > 59:
+            raise ValueError(f"{text[:40]!r} has an impossible UTC offset")
+        offset = timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+        offset = -offset if match.group(9) == "-" else offset
+    try:
+        local = datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone(offset))
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a real date and time") from None
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text[:40]!r} is outside years 0001 to 9999 once in UTC") from None

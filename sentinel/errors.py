@@ -74,6 +74,12 @@ class MethodNotAllowed(SentinelError):
     default_message = "The method is not allowed for this resource."
 
 
+class RequestTimeout(SentinelError):
+    code = "REQUEST_TIMEOUT"
+    status = 408
+    default_message = "The request was not received in time."
+
+
 class Conflict(SentinelError):
     code = "CONFLICT"
     status = 409
@@ -84,6 +90,12 @@ class PayloadTooLarge(SentinelError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413
     default_message = "The request body is too large."
+
+
+class HeadersTooLarge(SentinelError):
+    code = "REQUEST_HEADER_FIELDS_TOO_LARGE"
+    status = 431
+    default_message = "The request's headers are too large."
 
 
 class UnsupportedMediaType(SentinelError):
@@ -121,9 +133,11 @@ ERROR_TYPES: tuple[type[SentinelError], ...] = (
     Forbidden,
     NotFound,
     MethodNotAllowed,
+    RequestTimeout,
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
+    HeadersTooLarge,
     InvalidReport,
     RateLimited,
     InternalError,

@@ -31,6 +31,13 @@ class Settings:
     log_level: str = "INFO"
     # The largest request body accepted (report uploads are the big ones).
     max_body_bytes: int = 25 * 1024 * 1024
+    # Seconds a request body may take to arrive in full, counted once the token was accepted.
+    body_timeout: float = 60.0
+    # The request line plus headers: at most this many bytes, this many header lines, and
+    # all of it within this many seconds of the connection opening (or the request starting).
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
+    header_timeout: float = 10.0
     dns_timeout: float = 2.0
     dns_lifetime: float = 5.0
     # Comma-separated proxy addresses whose X-Forwarded-For is believed.
@@ -86,6 +93,10 @@ class Settings:
             "allowed_target_networks": listing("ALLOWED_TARGET_NETWORKS"),
             "port": number("PORT", int),
             "max_body_bytes": number("MAX_BODY_BYTES", int),
+            "body_timeout": number("BODY_TIMEOUT", float),
+            "max_header_bytes": number("MAX_HEADER_BYTES", int),
+            "max_headers": number("MAX_HEADERS", int),
+            "header_timeout": number("HEADER_TIMEOUT", float),
             "dns_timeout": number("DNS_TIMEOUT", float),
             "dns_lifetime": number("DNS_LIFETIME", float),
             "auth_failures_per_minute": number("AUTH_FAILURES_PER_MINUTE", int),
@@ -93,6 +104,9 @@ class Settings:
         }
         values.update({k: v for k, v in simple.items() if v is not None})
         values.update(overrides)
+        for name in ("max_body_bytes", "body_timeout", "max_header_bytes", "max_headers", "header_timeout"):
+            if name in values and not values[name] > 0:
+                raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {values[name]!r}.")
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> Settings:

@@ -47,7 +47,7 @@ def services(settings: Settings) -> Iterator[Services]:
 
 @pytest.fixture(scope="session")
 def live(services: Services, settings: Settings) -> Iterator[LiveServer]:
-    with LiveServer(create_app(settings, services=services)) as server:
+    with LiveServer(create_app(settings, services=services), settings) as server:
         yield server
 
 

@@ -80,6 +80,11 @@ def translate(exc: Exception, allowed: AllowedMethods | None = None, path: str =
             message = detail or "The request is not valid."
             if field and detail.startswith(("'' is too short", "'' should be non-empty")):
                 message = f"'{field}' must not be empty."
+            elif field and " is not a 'date-time'" in detail:
+                message = (
+                    f"'{field}' must be an RFC 3339 date-time such as 2031-01-01T00:00:00Z, "
+                    "within years 0001 to 9999 once in UTC."
+                )
             elif field and " does not match " in detail:
                 # The sentence names the field; the detail keeps the pattern for developers.
                 return ValidationError(

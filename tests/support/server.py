@@ -9,18 +9,23 @@ from typing import Any
 
 import uvicorn
 
+from sentinel.settings import Settings
+from sentinel.web.server import uvicorn_config
+
 
 class LiveServer:
-    """Serve an ASGI app on 127.0.0.1:<free port> until stopped."""
+    """Serve an ASGI app on 127.0.0.1:<free port> until stopped, configured as `mailsentinel serve`.
 
-    def __init__(self, app: Any) -> None:
+    `settings` supplies the HTTP limits (header size, count and deadline); defaults otherwise.
+    """
+
+    def __init__(self, app: Any, settings: Settings | None = None) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        # proxy_headers off as in `mailsentinel serve`: the app alone decides whom to believe.
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", proxy_headers=False)
+        config = uvicorn_config(app, settings or Settings(), log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
