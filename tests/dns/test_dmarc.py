@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sentinel.dns.dmarc import parse_dmarc, parse_report_uri
 from sentinel.dns.dmarc_check import check_dmarc, walk_names
-from tests.dns.conftest import codes, run
+from tests.dns.conftest import LIFETIME, TIMEOUT, codes, run
 
 
 def test_parse_every_tag():
@@ -169,7 +169,7 @@ def test_psd_record_sets_the_organizational_domain_one_label_below():
     from tests.support.dns_server import LoopbackDnsServer
 
     with LoopbackDnsServer(PSD_ZONES) as server:
-        client = make_dns_client([server.nameserver], timeout=0.3, lifetime=0.8)
+        client = make_dns_client([server.nameserver], timeout=TIMEOUT, lifetime=LIFETIME)
         part, issues = run(check_dmarc(client, "mail.agency.gov.uk"))
     assert part["orgDomain"] == "agency.gov.uk"
     assert part["location"] == "psd" and part["recordName"] == "_dmarc.gov.uk"
@@ -183,7 +183,7 @@ def test_psd_n_stops_the_walk_below_the_registered_domain():
     from tests.support.dns_server import LoopbackDnsServer
 
     with LoopbackDnsServer(PSD_ZONES) as server:
-        client = make_dns_client([server.nameserver], timeout=0.3, lifetime=0.8)
+        client = make_dns_client([server.nameserver], timeout=TIMEOUT, lifetime=LIFETIME)
         part, _issues = run(check_dmarc(client, "a.b.corp.example.co.uk"))
     assert part["orgDomain"] == "corp.example.co.uk"
     assert part["location"] == "organizational" and part["recordName"] == "_dmarc.corp.example.co.uk"

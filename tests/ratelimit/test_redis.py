@@ -25,7 +25,7 @@ SERVE = str(Path(sys.executable).with_name("mailsentinel"))
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # only against hanging forever
     while True:
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
