@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
-from connexion.validators import VALIDATOR_MAP, MultiPartFormDataValidator, ParameterValidator
+from connexion.exceptions import BadRequestProblem
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, MultiPartFormDataValidator, ParameterValidator
 from jsonschema import Draft4Validator
 from jsonschema import ValidationError as SchemaError
 from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartParser
+
+from sentinel.dns.dkim import selector_problem
+from sentinel.errors import ValidationError
 
 
 class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
@@ -43,5 +47,23 @@ class ClosingMultiPartValidator(MultiPartFormDataValidator):  # type: ignore[mis
         return _ClosingMultiPartParser
 
 
-# connexion's body validators, with the multipart one replaced.
-BODY_VALIDATORS = MediaTypeDict({**VALIDATOR_MAP["body"], "multipart/form-data": ClosingMultiPartValidator})
+class ExplainingJSONValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    """connexion's JSON body validator; a refused DKIM selector gets the reason, not the pattern."""
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        try:
+            return super()._validate(body)  # type: ignore[no-any-return]
+        except BadRequestProblem:
+            selectors = body.get("dkimSelectors") if isinstance(body, dict) else None
+            for item in selectors if isinstance(selectors, list) else ():
+                problem = selector_problem(item) if isinstance(item, str) else None
+                if problem:
+                    message = f"{item[:80]!r} is not a valid DKIM selector: {problem}."
+                    raise ValidationError.field("dkimSelectors", message) from None
+            raise
+
+
+# connexion's body validators, with the JSON and multipart ones replaced.
+BODY_VALIDATORS = MediaTypeDict(
+    {**VALIDATOR_MAP["body"], "*/*json": ExplainingJSONValidator, "multipart/form-data": ClosingMultiPartValidator}
+)
