@@ -20,6 +20,7 @@ receivers still read them; unknown tags are ignored with a warning (RFC 9989 §4
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -30,15 +31,16 @@ KNOWN_TAGS = ("v", "p", "sp", "np", "psd", "t", "pct", "rua", "ruf", "adkim", "a
 REMOVED_TAGS = {"pct": "use t=y for testing", "rf": "failure-report format is always AFRF",
                 "ri": "aggregate reports are daily"}
 # Tag -> (is the value valid, what is expected, the default receivers use instead, where).
-_DISCARDABLE: dict[str, tuple[Any, str, str | None, str]] = {
+_DISCARDABLE: dict[str, tuple[Callable[[str], bool], str, str, str]] = {
     "adkim": (lambda v: v.lower() in ("r", "s"), "r (relaxed) or s (strict)", "r", "RFC 9989 §4.7"),
     "aspf": (lambda v: v.lower() in ("r", "s"), "r (relaxed) or s (strict)", "r", "RFC 9989 §4.7"),
     "psd": (lambda v: v.lower() in ("y", "n", "u"), "y, n or u", "u", "RFC 9989 §4.7"),
     "t": (lambda v: v.lower() in ("y", "n"), "y or n", "n", "RFC 9989 §4.7"),
     "fo": (lambda v: _valid_fo(v), "0 or 1, optionally with d and s, separated by ':'", "0", "RFC 9989 §4.7-4.8"),
     # Removed by RFC 9989; RFC 7489 §6.3 gives their defaults.
-    "pct": (lambda v: v.isdigit() and int(v) <= 100, "an integer from 0 to 100", "100", "RFC 7489 §6.3"),
-    "ri": (lambda v: v.isdigit(), "a number of seconds", "86400", "RFC 7489 §6.3"),
+    "pct": (lambda v: re.fullmatch("[0-9]{1,3}", v) is not None and int(v) <= 100, "an integer from 0 to 100",
+            "100", "RFC 7489 §6.3"),
+    "ri": (lambda v: re.fullmatch("[0-9]+", v) is not None, "a number of seconds", "86400", "RFC 7489 §6.3"),
     "rf": (lambda v: all(p.strip().lower() == "afrf" for p in v.split(":")), "afrf", "afrf", "RFC 7489 §6.3"),
 }
 _SIZE = re.compile(r"^(\d+)([kmgt]?)$", re.IGNORECASE)

@@ -47,6 +47,7 @@ def test_removed_and_unknown_tags_warn():
         # Removed by RFC 9989; RFC 7489 §6.3 defaults.
         ("pct", "150", "100"),
         ("pct", "half", "100"),
+        ("pct", "\u0661\u0660\u0660", "100"),  # Arabic-Indic digits are not DIGIT (RFC 5234)
         ("ri", "soon", "86400"),
         ("rf", "xml", "afrf"),
     ],
