@@ -53,10 +53,10 @@ def test_mock_command_serves_the_seed_and_prints_the_token() -> None:
     )
     try:
         _wait_for_health(url, proc)
-        me = httpx.get(f"{url}/api/me", headers={"Authorization": f"Bearer {OWNER_TOKEN}"})
+        me = httpx.get(f"{url}/api/me", headers={"Authorization": f"Bearer {OWNER_TOKEN}"}, timeout=60)
         assert me.status_code == 200
         assert me.json()["data"]["user"]["email"] == "owner@example.com"
-        domains = httpx.get(f"{url}/api/domains", headers={"Authorization": f"Bearer {OWNER_TOKEN}"})
+        domains = httpx.get(f"{url}/api/domains", headers={"Authorization": f"Bearer {OWNER_TOKEN}"}, timeout=60)
         assert {d["domain"] for d in domains.json()["data"]["domains"]} >= {"example.com", "example.net"}
     finally:
         proc.terminate()
