@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from typing import Any
 
@@ -18,11 +19,18 @@ logging.getLogger("connexion.operations.openapi3").addFilter(
 )
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _day(name: str, value: str | None) -> date | None:
     """A `from`/`to` query value as a date; raises ValidationError naming the parameter."""
     if value is None:
         return None
     try:
+        # RFC 3339 full-date only (the spec's `format: date`): fromisoformat alone also takes
+        # 20240601 and 2024-W01-1.
+        if not _DAY.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise ValidationError.field(name, f"'{name}' must be a day written YYYY-MM-DD, not '{value[:40]}'.") from None

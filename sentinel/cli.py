@@ -6,11 +6,12 @@ import argparse
 import json
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 from sentinel.errors import SentinelError
-from sentinel.settings import Settings
+from sentinel.settings import VARIABLES, Settings, Variable, variables_for
 
 log = logging.getLogger("sentinel.cli")
 
@@ -173,9 +174,41 @@ def _safe_url(url: str) -> str:
     return url
 
 
+def environment_epilog(variables: Sequence[Variable]) -> str:
+    """The --help text listing the MAILSENTINEL_* variables a command reads."""
+    if not variables:
+        return "environment: reads no MAILSENTINEL_* variable."
+    lines = ["environment (README.md, Configuration):"]
+    for var in variables:
+        lines.append(f"  {var.name} (default: {var.default})".replace("`", ""))
+        lines.extend(textwrap.wrap(var.meaning.replace("`", ""), 96, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    return "\n".join(lines)
+
+
+class _Subcommands:
+    """add_parser with the command's environment variables as its --help epilog."""
+
+    def __init__(self, sub: Any) -> None:
+        self.sub = sub
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self.sub.add_parser(
+            name,
+            epilog=environment_epilog(variables_for(name)),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kwargs,
+        )
+        return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mailsentinel", description="Email-authentication monitoring.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="mailsentinel",
+        description="Email-authentication monitoring.",
+        epilog=environment_epilog(VARIABLES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = _Subcommands(parser.add_subparsers(dest="command", required=True))
 
     serve = sub.add_parser("serve", help="run the API server (migrates the database first)")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1 or MAILSENTINEL_HOST)")

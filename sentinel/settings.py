@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sentinel.errors import ValidationError
 
@@ -19,7 +20,10 @@ def _default_database_url() -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything an instance can be told; built once, passed explicitly."""
+    """Everything an instance can be told; built once, passed explicitly.
+
+    Every field is read from the variable VARIABLES lists for it (MAILSENTINEL_<FIELD>).
+    """
 
     database_url: str = field(default_factory=_default_database_url)
     redis_url: str | None = None
@@ -55,54 +59,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read MAILSENTINEL_* variables; keyword overrides win over the environment.
+        """Read the MAILSENTINEL_* variables VARIABLES lists; keyword overrides win.
 
         Raises ValidationError when a variable has an unusable value.
         """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-
-        def text(name: str) -> str | None:
-            raw = env.get(f"MAILSENTINEL_{name}")
-            return raw.strip() if raw and raw.strip() else None
-
-        def number(name: str, kind: type[int] | type[float]) -> int | float | None:
-            raw = text(name)
-            if raw is None:
-                return None
-            try:
-                return kind(raw)
-            except ValueError:
-                raise ValidationError(f"MAILSENTINEL_{name} must be a number, got {raw!r}.") from None
-
-        def listing(name: str) -> tuple[str, ...] | None:
-            raw = text(name)
-            return tuple(p.strip() for p in raw.split(",") if p.strip()) if raw else None
-
-        simple = {
-            "database_url": text("DATABASE_URL"),
-            "redis_url": text("REDIS_URL"),
-            "redis_key_prefix": text("REDIS_KEY_PREFIX"),
-            "host": text("HOST"),
-            "log_level": text("LOG_LEVEL"),
-            "https_ca_bundle": text("HTTPS_CA_BUNDLE"),
-            "mock_seed": text("MOCK_SEED"),
-            "nameservers": listing("NAMESERVERS"),
-            "trusted_proxies": listing("TRUSTED_PROXIES"),
-            "rate_limits": listing("RATE_LIMITS"),
-            "allowed_target_networks": listing("ALLOWED_TARGET_NETWORKS"),
-            "port": number("PORT", int),
-            "max_body_bytes": number("MAX_BODY_BYTES", int),
-            "body_timeout": number("BODY_TIMEOUT", float),
-            "max_header_bytes": number("MAX_HEADER_BYTES", int),
-            "max_headers": number("MAX_HEADERS", int),
-            "header_timeout": number("HEADER_TIMEOUT", float),
-            "dns_timeout": number("DNS_TIMEOUT", float),
-            "dns_lifetime": number("DNS_LIFETIME", float),
-            "auth_failures_per_minute": number("AUTH_FAILURES_PER_MINUTE", int),
-            "mta_sts_port": number("MTA_STS_PORT", int),
-        }
-        values.update({k: v for k, v in simple.items() if v is not None})
+        for var in VARIABLES:
+            raw = env.get(var.name, "").strip()
+            if raw:
+                values[var.field] = var.parse(raw)
         values.update(overrides)
         for name in ("max_body_bytes", "body_timeout", "max_header_bytes", "max_headers", "header_timeout"):
             if name in values and not values[name] > 0:
@@ -112,3 +78,90 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
 
+
+Kind = Literal["text", "list", "int", "float"]
+
+# The commands of sentinel/cli.py, for the variables each one reads.
+SERVERS = ("serve", "mock")
+DATABASE = ("serve", "migrate", "bootstrap", "token", "ingest")
+DNS = ("serve", "scan")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One MAILSENTINEL_* variable: the Settings field it sets, how to read it, what it means."""
+
+    field: str
+    kind: Kind
+    meaning: str
+    commands: tuple[str, ...]
+    # How the default reads when it is computed (a default_factory) rather than a value.
+    shown_default: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"MAILSENTINEL_{self.field.upper()}"
+
+    def parse(self, raw: str) -> Any:
+        """The value of a non-empty variable; raises ValidationError for a bad number."""
+        if self.kind == "list":
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
+        if self.kind in ("int", "float"):
+            try:
+                return int(raw) if self.kind == "int" else float(raw)
+            except ValueError:
+                raise ValidationError(f"{self.name} must be a number, got {raw!r}.") from None
+        return raw
+
+    @property
+    def default(self) -> str:
+        """The default as the README's configuration table and --help show it."""
+        if self.shown_default is not None:
+            return self.shown_default
+        spec = next(f for f in dataclasses.fields(Settings) if f.name == self.field)
+        value = spec.default
+        if value is None or value == ():
+            return "unset"
+        return f"`{value}`"
+
+
+# The one list of variables: from_env reads these, `--help` and the README table show them
+# (tests/test_settings.py checks both against Settings).
+VARIABLES: tuple[Variable, ...] = (
+    Variable("database_url", "text", "SQLAlchemy URL; PostgreSQL: `postgresql+psycopg://user@host/db`",
+             DATABASE, shown_default="`sqlite:///./mailsentinel.db`"),
+    Variable("redis_url", "text", "Redis for rate-limit counters shared by several instances "
+             "(unset: this process's memory; the mock always counts in memory)", ("serve",)),
+    Variable("redis_key_prefix", "text", "prefix of every Redis key; instances sharing it share their counts",
+             ("serve",)),
+    Variable("nameservers", "list", "comma-separated `ip[:port]` resolvers for scans (unset: the system's)", DNS),
+    Variable("dns_timeout", "float", "seconds to wait for one DNS server's answer", DNS),
+    Variable("dns_lifetime", "float", "seconds one DNS query may take in all, retries included", DNS),
+    Variable("host", "text", "address `serve` and `mock` listen on", SERVERS),
+    Variable("port", "int", "port `serve` listens on (`mock`: 4010 unless `--port`)", ("serve",)),
+    Variable("log_level", "text", "logging level", SERVERS),
+    Variable("max_body_bytes", "int", "largest accepted request body (JSON bodies: 1 MiB)", SERVERS),
+    Variable("body_timeout", "float", "seconds a request body may take to arrive in full, counted once the "
+             "token was accepted (then 408)", SERVERS),
+    Variable("max_header_bytes", "int", "largest request line plus headers, in bytes (then 431 and the "
+             "connection is closed)", SERVERS),
+    Variable("max_headers", "int", "most header lines in one request (then 431)", SERVERS),
+    Variable("header_timeout", "float", "seconds from the connection opening (or a request's first byte) to its "
+             "last header line (then 408)", SERVERS),
+    Variable("rate_limits", "list", "plan limit overrides, `plan=per_minute/per_day`, e.g. "
+             "`free=120/2000,pro=600/0` (`0`: no daily cap; unset: the plans' own)", SERVERS),
+    Variable("auth_failures_per_minute", "int", "failed authentications allowed per client address per minute",
+             SERVERS),
+    Variable("trusted_proxies", "list", "comma-separated proxy addresses or networks whose `X-Forwarded-For` "
+             "is believed", SERVERS),
+    Variable("allowed_target_networks", "list", "comma-separated networks outbound HTTPS (MTA-STS policies) may "
+             "reach although not public, e.g. `127.0.0.0/8` for tests; leave unset in production", DNS),
+    Variable("https_ca_bundle", "text", "CA bundle (PEM file) for outbound HTTPS instead of the system's", DNS),
+    Variable("mta_sts_port", "int", "port MTA-STS policies are fetched from", DNS),
+    Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
+)
+
+
+def variables_for(command: str) -> tuple[Variable, ...]:
+    """The variables a `mailsentinel` subcommand reads."""
+    return tuple(v for v in VARIABLES if command in v.commands)

@@ -66,7 +66,7 @@ def test_unknown_query_parameter_is_rejected(tenant: Tenant) -> None:
     ],
 )
 def test_missing_or_bad_token(live: LiveServer, headers: dict[str, str]) -> None:
-    r = httpx.get(f"{live.url}/api/me", headers=headers)
+    r = httpx.get(f"{live.url}/api/me", headers=headers, timeout=60)
     err = error_of(r, 401, "UNAUTHORIZED")
     assert err["message"]
 
@@ -99,7 +99,7 @@ def test_request_id_is_echoed_when_sane_and_replaced_otherwise(tenant: Tenant) -
     assert r.headers["x-request-id"] == "client-abc.123"
     r = tenant.get("/api/me", headers={"X-Request-Id": "bad id with spaces <script>"})
     assert r.headers["x-request-id"].startswith("req_")
-    r = httpx.get(tenant.http.base_url.join("/health"))
+    r = httpx.get(tenant.http.base_url.join("/health"), timeout=60)
     assert r.headers["x-request-id"].startswith("req_")
 
 
@@ -113,7 +113,7 @@ def test_unexpected_exception_is_internal_error_and_logged(caplog: pytest.LogCap
 
     services.domains.list_visible = explode  # type: ignore[method-assign]
     with LiveServer(create_app(settings, services=services)) as server, caplog.at_level(logging.ERROR):
-        r = httpx.get(f"{server.url}/api/domains", headers={"Authorization": f"Bearer {boot.token}"})
+        r = httpx.get(f"{server.url}/api/domains", headers={"Authorization": f"Bearer {boot.token}"}, timeout=60)
     err = error_of(r, 500, "INTERNAL_ERROR")
     assert "disk on fire" not in err["message"]
     logged = [rec for rec in caplog.records if err["requestId"] in rec.getMessage()]
@@ -122,7 +122,7 @@ def test_unexpected_exception_is_internal_error_and_logged(caplog: pytest.LogCap
 
 
 def test_health_reports_database(live: LiveServer) -> None:
-    r = httpx.get(f"{live.url}/health")
+    r = httpx.get(f"{live.url}/health", timeout=60)
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok" and body["database"]["status"] == "ok"
@@ -139,7 +139,7 @@ def test_health_degraded_when_database_unreachable(tmp_path) -> None:
 
     services.db = Database(f"sqlite:///{tmp_path}/missing/dir/h.db")
     with LiveServer(create_app(settings, services=services)) as server:
-        r = httpx.get(f"{server.url}/health")
+        r = httpx.get(f"{server.url}/health", timeout=60)
     assert r.status_code == 503
     assert r.json()["status"] == "degraded"
     assert r.json()["database"]["status"] == "unavailable"

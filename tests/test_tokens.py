@@ -112,7 +112,7 @@ def test_expired_token_is_rejected(tmp_path) -> None:
     with LiveServer(create_app(settings, services=services)) as server, client(server.url, boot.token) as c:
         expires = (clock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
         short = c.post("/api/tokens", json={"name": "short", "expiresAt": expires}).json()["data"]["token"]
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {short['token']}"}) as s:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {short['token']}"}, timeout=60) as s:
             assert s.get("/api/me").status_code == 200
             clock.advance(timedelta(hours=1, seconds=1))
             err = error_of(s.get("/api/me"), 401, "UNAUTHORIZED")

@@ -26,8 +26,9 @@ _EMAIL = re.compile(
 
 def normalize_email(raw: str) -> str:
     """Lower-case the domain part; raises ValidationError when it is not an address."""
-    email = raw.strip()
-    if len(email) > 320 or not _EMAIL.match(email):
+    # fullmatch, not match: "$" would let a trailing newline through, which the spec refuses.
+    email = raw
+    if len(email) > 320 or not _EMAIL.fullmatch(email):
         raise ValidationError.field("email", f"'{raw[:80]}' is not a valid e-mail address.")
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"

@@ -125,8 +125,9 @@ def _empty(domain: str) -> JSON:
 
 def _fill(result: JSON, rec: DmarcRecord, domain: str, location: str,
           org_rec: DmarcRecord | None) -> None:
-    own_p = rec.policy or "none"
-    own_sp = rec.subdomain_policy or "none"
+    # An invalid p, sp or np leaves receivers with p=none at best (RFC 7489 §6.6.3 step 6).
+    own_p = "none" if rec.policy_lost else rec.policy or "none"
+    own_sp = "none" if rec.policy_lost else rec.subdomain_policy or "none"
     if location == "domain":
         effective = own_p
         # Below the Organizational Domain, subdomains fall back to the org record (§4.10).
@@ -138,8 +139,9 @@ def _fill(result: JSON, rec: DmarcRecord, domain: str, location: str,
         policy=rec.policy, subdomainPolicy=rec.subdomain_policy,
         nonexistentSubdomainPolicy=rec.nonexistent_policy, effectivePolicy=effective,
         effectiveSubdomainPolicy=sub or "none", pct=rec.pct, testing=rec.testing,
-        adkim=rec.tags.get("adkim", "r").lower(), aspf=rec.tags.get("aspf", "r").lower(),
-        fo=rec.tags.get("fo", "0"), psd=rec.psd, tags=dict(rec.tags),
+        # The values receivers use: a bad one is replaced by its default (RFC 9989 §4.8).
+        adkim=rec.effective("adkim"), aspf=rec.effective("aspf"),
+        fo=rec.effective("fo"), psd=rec.psd, tags=dict(rec.tags),
         rua=[_uri(u) for u in rec.rua], ruf=[_uri(u) for u in rec.ruf],
     )
 
@@ -155,7 +157,10 @@ def _judge(findings: Findings, rec: DmarcRecord, at: str) -> None:
     for error in rec.errors:
         findings.error("DMARC_SYNTAX_ERROR", f"In {where}: {error}.")
     for warning in rec.warnings:
-        code = "DMARC_REMOVED_TAG" if "DMARCbis" in warning else "DMARC_TAG_WARNING"
+        if warning in rec.ignored:
+            code = "DMARC_TAG_VALUE_IGNORED"
+        else:
+            code = "DMARC_REMOVED_TAG" if "DMARCbis" in warning else "DMARC_TAG_WARNING"
         findings.warning(code, f"In {where}: {warning}.")
     if rec.policy == "none" or rec.policy is None:
         findings.warning("DMARC_POLICY_NONE", f"{where.capitalize()} has p=none: spoofed mail is only "
@@ -166,7 +171,7 @@ def _judge(findings: Findings, rec: DmarcRecord, at: str) -> None:
     if rec.testing:
         findings.warning("DMARC_TESTING", f"{where.capitalize()} is in testing mode (t=y or pct<100): "
                          "receivers may apply a weaker policy.")
-    if not rec.rua:
+    if not rec.has_valid_rua:
         findings.warning("DMARC_NO_RUA", f"{where.capitalize()} has no rua= address, so nobody receives "
                          "aggregate reports. Add rua=mailto:<your report address>.")
 

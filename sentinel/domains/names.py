@@ -21,6 +21,7 @@ MAX_NAME_LENGTH = 253
 
 @lru_cache(maxsize=1)
 def _psl() -> PublicSuffixList:
+    """The list, parsed once (a quarter of a second): callers say per call how unknown TLDs count."""
     return PublicSuffixList(accept_unknown=False)
 
 
@@ -82,16 +83,11 @@ def organizational_domain(name: str) -> str:
     private test zones. ``name`` must already be lower-case ASCII.
     """
     name = name.rstrip(".").lower()
-    registrable = _psl_any().privatesuffix(name)
+    registrable = _psl().privatesuffix(name, accept_unknown=True)
     if registrable:
         return str(registrable)
     labels = name.split(".")
     return ".".join(labels[-2:]) if len(labels) >= 2 else name
-
-
-@lru_cache(maxsize=1)
-def _psl_any() -> PublicSuffixList:
-    return PublicSuffixList()
 
 
 def to_unicode(ascii_name: str) -> str:

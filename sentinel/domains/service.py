@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import namedtuple
 from collections.abc import Iterable
 from functools import lru_cache
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import MANAGE, READ, Principal
 from sentinel.clock import Clock, IdGenerator, isoformat
+from sentinel.dns.dkim import selector_problem
 from sentinel.domains.names import normalize_domain, to_unicode
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
@@ -24,18 +24,17 @@ from sentinel.store.models import Domain, SeenRecord
 VERIFICATION_PREFIX = "_mailsentinel"
 VERIFICATION_VALUE = "mailsentinel-verify="
 MAX_SELECTORS = 50
-_SELECTOR = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
-
-
 def clean_selectors(raw: list[str]) -> list[str]:
-    """Lower-case, de-duplicated DKIM selectors (RFC 6376 §3.1: dot-separated labels)."""
+    """Lower-case, de-duplicated DKIM selectors, exactly as the spec's DkimSelectorName allows.
+
+    Raises ValidationError naming the selector and what is wrong with it.
+    """
     selectors: list[str] = []
     for item in raw:
-        selector = item.strip().lower().rstrip(".")
-        if not _SELECTOR.match(selector) or len(selector) > 200:
-            raise ValidationError.field(
-                "dkimSelectors", f"'{item[:80]}' is not a valid DKIM selector (letters, digits, '-', '_', '.')."
-            )
+        problem = selector_problem(item)
+        if problem:
+            raise ValidationError.field("dkimSelectors", f"{item[:80]!r} is not a valid DKIM selector: {problem}.")
+        selector = item.lower()
         if selector not in selectors:
             selectors.append(selector)
     if len(selectors) > MAX_SELECTORS:

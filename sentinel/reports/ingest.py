@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sentinel.clock import Clock, IdGenerator
+from sentinel.dns.dkim import is_valid_selector
 from sentinel.domains.names import normalize_domain
-from sentinel.domains.service import _SELECTOR, MAX_SELECTORS
+from sentinel.domains.service import MAX_SELECTORS
 from sentinel.errors import NotFound, SentinelError, ValidationError
 from sentinel.events import record_event
 from sentinel.store.bulk import insert_many
@@ -88,8 +89,11 @@ class SelectorCollector:
     def add(self, record: Record) -> None:
         for result in record.dkim_results:
             if result.result == "pass" and result.selector and result.domain == self.domain:
-                selector = result.selector.strip().lower()
-                if selector not in self.found and len(self.found) < MAX_SELECTORS and _SELECTOR.match(selector):
+                selector = result.selector.strip()
+                if not is_valid_selector(selector):
+                    continue
+                selector = selector.lower()
+                if selector not in self.found and len(self.found) < MAX_SELECTORS:
                     self.found[selector] = None
 
     def merge_into(self, domain: Domain) -> bool:

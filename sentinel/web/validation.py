@@ -25,6 +25,7 @@ from starlette.formparsers import MultiPartParser
 from starlette.types import Scope
 
 from sentinel.clock import parse_instant
+from sentinel.dns.dkim import selector_problem
 from sentinel.errors import ValidationError
 
 # Deeper than any body the API defines, far shallower than Python's recursion limit.
@@ -126,11 +127,25 @@ def _check_tree(value: Any) -> None:
 
 
 class SafeJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """connexion's JSON body validator, parsing with parse_json and checking date-times our way."""
+    """connexion's JSON body validator, parsing with parse_json and checking date-times our way;
+    a refused DKIM selector is explained."""
 
     @property
     def _validator(self) -> Draft4Validator:
         return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        try:
+            return super()._validate(body)  # type: ignore[no-any-return]
+        except BadRequestProblem:
+            # A refused DKIM selector gets its reason, not the pattern it failed.
+            selectors = body.get("dkimSelectors") if isinstance(body, dict) else None
+            for item in selectors if isinstance(selectors, list) else ():
+                problem = selector_problem(item) if isinstance(item, str) else None
+                if problem:
+                    message = f"{item[:80]!r} is not a valid DKIM selector: {problem}."
+                    raise ValidationError.field("dkimSelectors", message) from None
+            raise
 
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])

@@ -18,7 +18,8 @@ from tests.support.dns_server import LoopbackDnsServer
 SCHEMA_FILE = Path(__file__).parents[2] / "openapi.yaml"
 DOMAINS = ["example.com", "shop.example.com", "example.org", "twelve.example.org",
            "loop.example.org", "keys.example.org", "multi.example.org", "nullmx.example.org",
-           "mxcname.example.org", "sf.example.org", "nowhere-at-all.com",
+           "mxcname.example.org", "sf.example.org", "nowhere-at-all.com", "badtags.example.org",
+           "badvalues.example.org", "badsp.example.org",
            "a.b.c.d.e.f.g.h.example.com"]
 
 

@@ -1,4 +1,7 @@
-"""`mailsentinel mock` as a client developer runs it: ready fast, prints the token, takes --seed."""
+"""`mailsentinel mock` as a client developer runs it: answers, prints the token, takes --seed.
+
+How fast it starts is measured in bench/ (and stated in the README), not asserted here.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +17,8 @@ import httpx
 from tests.mock.conftest import OWNER_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
-# The requirement is 2 s; the bound leaves room for a loaded CI machine. bench/bench_mock.py
-# reports the measured start-up time.
-READY_BOUND = 8.0
+# Only against a mock that never comes up: the test asserts what it answers, not how soon.
+HANG_GUARD = 120.0
 
 
 def _free_port() -> int:
@@ -31,30 +33,36 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_mock_command_is_ready_quickly_and_prints_the_token() -> None:
+def _wait_for_health(url: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + HANG_GUARD
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"the mock never answered /health (exit code {proc.poll()})")
+
+
+def test_mock_command_serves_the_seed_and_prints_the_token() -> None:
     port = _free_port()
-    started = time.perf_counter()
+    url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "sentinel.cli", "mock", "--port", str(port)],
         cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        ready = None
-        while time.perf_counter() - started < READY_BOUND and proc.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
-                    ready = time.perf_counter() - started
-                    break
-            except httpx.TransportError:
-                time.sleep(0.02)
-        assert ready is not None, "the mock did not answer in time"
-        me = httpx.get(f"http://127.0.0.1:{port}/api/me", headers={"Authorization": f"Bearer {OWNER_TOKEN}"})
+        _wait_for_health(url, proc)
+        me = httpx.get(f"{url}/api/me", headers={"Authorization": f"Bearer {OWNER_TOKEN}"}, timeout=60)
         assert me.status_code == 200
+        assert me.json()["data"]["user"]["email"] == "owner@example.com"
+        domains = httpx.get(f"{url}/api/domains", headers={"Authorization": f"Bearer {OWNER_TOKEN}"}, timeout=60)
+        assert {d["domain"] for d in domains.json()["data"]["domains"]} >= {"example.com", "example.net"}
     finally:
         proc.terminate()
-        output, _ = proc.communicate(timeout=10)
+        output, _ = proc.communicate(timeout=30)
     assert OWNER_TOKEN in output
-    assert f"http://127.0.0.1:{port}" in output
+    assert url in output
 
 
 def test_a_bad_seed_file_stops_the_command_with_a_message(tmp_path: Path) -> None:

@@ -103,7 +103,8 @@ def serve_live(services: Services) -> Iterator[LiveServer]:
 def test_serve_has_no_controls_and_ignores_prefer(serve_live: LiveServer, services: Services) -> None:
     assert services.mock is None
     for method, path in [("GET", "/_mock/state"), ("POST", "/_mock/reset"), ("GET", "/_mock/ui/")]:
-        error_of(httpx.request(method, serve_live.url + path), 404, "NOT_FOUND")
+        error_of(httpx.request(method, serve_live.url + path, timeout=60), 404, "NOT_FOUND")
     boot = services.organizations.bootstrap("prefer@example.com", "Prefer Org", "enterprise")
-    r = httpx.get(serve_live.url + "/api/me", headers={"Authorization": f"Bearer {boot.token}", "Prefer": "code=429"})
+    headers = {"Authorization": f"Bearer {boot.token}", "Prefer": "code=429"}
+    r = httpx.get(serve_live.url + "/api/me", headers=headers, timeout=60)
     assert r.status_code == 200

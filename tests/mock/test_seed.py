@@ -59,7 +59,8 @@ def test_verification_records_are_published_in_the_zone_files(mock_services: Ser
 
 
 def test_the_viewer_token_reads_but_cannot_write(mock_live: LiveServer) -> None:
-    with httpx.Client(base_url=mock_live.url, headers={"Authorization": f"Bearer {VIEWER_TOKEN}"}) as viewer:
+    headers = {"Authorization": f"Bearer {VIEWER_TOKEN}"}
+    with httpx.Client(base_url=mock_live.url, headers=headers, timeout=60) as viewer:
         assert viewer.get("/api/domains").status_code == 200
         org_id = viewer.get("/api/me").json()["data"]["memberships"][0]["organization"]["id"]
         r = viewer.post(f"/api/organizations/{org_id}/domains", json={"domain": "new.example.com"})
@@ -69,7 +70,7 @@ def test_the_viewer_token_reads_but_cannot_write(mock_live: LiveServer) -> None:
 def _snapshot(services: Services) -> dict[str, Any]:
     with LiveServer(create_app(services.settings, "mock", services=services)) as server:
         headers = {"Authorization": f"Bearer {OWNER_TOKEN}"}
-        with httpx.Client(base_url=server.url, headers=headers) as c:
+        with httpx.Client(base_url=server.url, headers=headers, timeout=60) as c:
             return {
                 "me": c.get("/api/me").json(),
                 "domains": c.get("/api/domains").json(),

@@ -36,7 +36,7 @@ def test_tokens_created_through_the_api_work_and_revoking_stops_them(
     assert made.status_code == 201, made.text
     token = made.json()["data"]["token"]
     assert token["token"].startswith("ms_live_")
-    with httpx.Client(base_url=mock_live.url, headers={"Authorization": f"Bearer {token['token']}"}) as sdk:
+    with httpx.Client(base_url=mock_live.url, headers={"Authorization": f"Bearer {token['token']}"}, timeout=60) as sdk:
         assert sdk.get("/api/me").status_code == 200
         assert owner.delete(f"/api/tokens/{token['id']}").status_code == 200
         error_of(sdk.get("/api/me"), 401, "UNAUTHORIZED")

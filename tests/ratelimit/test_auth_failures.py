@@ -25,7 +25,7 @@ def test_every_kind_of_failure_counts_and_then_even_valid_tokens_wait(
         {"Authorization": "Bearer ms_live_" + "x" * 40},  # unknown
         {"Authorization": f"Bearer {revoked['token']}"},  # revoked
     ]
-    with httpx.Client(base_url=server.url) as anonymous:
+    with httpx.Client(base_url=server.url, timeout=60) as anonymous:
         for i, headers in enumerate(attempts):
             r = anonymous.get("/api/me", headers=headers)
             error_of(r, 401, "UNAUTHORIZED")
@@ -42,7 +42,7 @@ def test_successful_requests_do_not_count_as_failures(start_server: Callable[...
     tenant = server.tenant("enterprise")
     for _ in range(5):
         assert tenant.get("/api/me").status_code == 200
-    with httpx.Client(base_url=server.url) as anonymous:
+    with httpx.Client(base_url=server.url, timeout=60) as anonymous:
         r = anonymous.get("/api/me")
         error_of(r, 401, "UNAUTHORIZED")
         assert window(r)[:2] == (2, 1)
@@ -50,7 +50,7 @@ def test_successful_requests_do_not_count_as_failures(start_server: Callable[...
 
 def test_forwarded_for_is_believed_from_a_trusted_proxy(start_server: Callable[..., Instance]) -> None:
     server = start_server(auth_failures_per_minute=3, trusted_proxies=("127.0.0.0/8",))
-    with httpx.Client(base_url=server.url) as proxy:
+    with httpx.Client(base_url=server.url, timeout=60) as proxy:
         first = {"X-Forwarded-For": "198.51.100.7"}
         for _ in range(3):
             error_of(proxy.get("/api/me", headers=first), 401, "UNAUTHORIZED")
@@ -65,7 +65,7 @@ def test_forwarded_for_is_believed_from_a_trusted_proxy(start_server: Callable[.
 
 def test_forwarded_for_is_ignored_from_an_untrusted_peer(start_server: Callable[..., Instance]) -> None:
     server = start_server(auth_failures_per_minute=3, trusted_proxies=("192.0.2.1",))
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         for i in range(3):
             # A client inventing a new address each time does not get new attempts.
             r = client.get("/api/me", headers={"X-Forwarded-For": f"198.51.100.{i}"})

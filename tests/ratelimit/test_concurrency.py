@@ -21,7 +21,7 @@ def hammer(server: Instance) -> Counter[int]:
 
     def client(_: int) -> list[int]:
         statuses = []
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tenant.token}"}) as http:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tenant.token}"}, timeout=60) as http:
             for _ in range(REQUESTS_EACH):
                 r = http.get("/api/me")
                 window(r)

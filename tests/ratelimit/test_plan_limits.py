@@ -38,7 +38,7 @@ def test_health_is_not_limited(start_server: Callable[..., Instance]) -> None:
 
 def test_responses_no_operation_saw_still_carry_headers(start_server: Callable[..., Instance]) -> None:
     server = start_server(auth_failures_per_minute=7)
-    with httpx.Client(base_url=server.url) as anonymous:
+    with httpx.Client(base_url=server.url, timeout=60) as anonymous:
         for r in (anonymous.get("/api/no-such-thing"), anonymous.put("/api/me"), anonymous.get("/api/openapi.json")):
             # Nobody authenticated: the caller's failed-authentication window is what applies.
             assert window(r)[:2] == (7, 7), r.status_code
@@ -51,7 +51,7 @@ def test_61st_request_of_a_free_org_is_refused_and_does_no_work(start_server: Ca
     principal = server.services.tokens.authenticate(tenant.token)
     second = server.services.tokens.create(principal, name="ci", scopes=None, expires_at=None, organization_id=None)
     second_token = second["token"]["token"]
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {second_token}"}) as other:
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {second_token}"}, timeout=60) as other:
         for i in range(60):
             r = (tenant.http if i % 2 else other).get("/api/me")
             assert r.status_code == 200, (i, r.text)

@@ -71,11 +71,12 @@ def test_nul_in_names_descriptions_and_queries(tenant: Tenant) -> None:
     assert tenant.get("/api/domains", params={"q": "example"}).status_code == 200
 
 
-def test_expiry_that_overflows_in_utc(tenant: Tenant) -> None:
-    r = tenant.post("/api/tokens", json={"name": "far", "expiresAt": "9999-12-31T23:59:59-01:00"})
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59+01:00"])
+def test_expiry_in_the_year_9999_is_refused(tenant: Tenant, value: str) -> None:
+    # The spec's pattern stops before 9999, whose last instants overflow once converted to UTC.
+    r = tenant.post("/api/tokens", json={"name": "far", "expiresAt": value})
     err = error_of(r, 400, "VALIDATION_ERROR")
     assert err["details"][0]["field"] == "expiresAt"
-    assert "RFC 3339" in err["message"]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ def test_expiry_that_overflows_in_utc(tenant: Tenant) -> None:
     [
         ("2031-01-01t00:00:00z", "2031-01-01T00:00:00Z"),
         ("2031-01-01T01:30:00+01:30", "2031-01-01T00:00:00Z"),
-        ("9999-12-31T23:59:59+01:00", "9999-12-31T22:59:59Z"),
+        ("9998-12-31T23:59:59-01:00", "9999-01-01T00:59:59Z"),
     ],
 )
 def test_valid_rfc3339_expiries_are_accepted(tenant: Tenant, sent: str, stored: str) -> None:
