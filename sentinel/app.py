@@ -106,7 +106,13 @@ def build_services(
         dns = dns or ports.zone_dns()
         https = https or ports.static_https()
         limiter = limiter or ports.mock_limiter(settings)
-    database = db or Database(settings.database_url)
+    database = db or Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+        lock_timeout=settings.db_lock_timeout,
+        health_timeout=settings.health_timeout,
+    )
     if migrate:
         database.migrate()
     clock = clock or SystemClock()

@@ -45,6 +45,28 @@ class Settings:
     mta_sts_port: int = 443
     # The JSON seed `mailsentinel mock` loads (default: mocks/seed.json).
     mock_seed: str | None = None
+    # Threads for request handlers and token checks, and a separate pool for slow work
+    # (scans, verification, report uploads), so slow work never starves the rest.
+    worker_threads: int = 32
+    slow_threads: int = 8
+    # Database connections per process; 0 sizes the pool to the threads that use it
+    # (worker + slow threads + 2), so no thread waits for a connection.
+    db_pool_size: int = 0
+    # Seconds to wait for a free connection, and for a lock (SQLite busy timeout,
+    # PostgreSQL lock_timeout), before answering 503 with Retry-After.
+    db_pool_timeout: float = 5.0
+    db_lock_timeout: float = 10.0
+    # Seconds /health waits for its database ping before answering 503.
+    health_timeout: float = 1.0
+    # Concurrent scans (and verifications) and uploads per organization (429 beyond),
+    # and uploads in flight in this process (503 beyond).
+    scans_per_organization: int = 4
+    uploads_per_organization: int = 2
+    uploads_in_flight: int = 4
+
+    @property
+    def database_pool_size(self) -> int:
+        return self.db_pool_size or self.worker_threads + self.slow_threads + 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -90,10 +112,39 @@ class Settings:
             "dns_lifetime": number("DNS_LIFETIME", float),
             "auth_failures_per_minute": number("AUTH_FAILURES_PER_MINUTE", int),
             "mta_sts_port": number("MTA_STS_PORT", int),
+            "worker_threads": number("WORKER_THREADS", int),
+            "slow_threads": number("SLOW_THREADS", int),
+            "db_pool_size": number("DB_POOL_SIZE", int),
+            "db_pool_timeout": number("DB_POOL_TIMEOUT", float),
+            "db_lock_timeout": number("DB_LOCK_TIMEOUT", float),
+            "health_timeout": number("HEALTH_TIMEOUT", float),
+            "scans_per_organization": number("SCANS_PER_ORGANIZATION", int),
+            "uploads_per_organization": number("UPLOADS_PER_ORGANIZATION", int),
+            "uploads_in_flight": number("UPLOADS_IN_FLIGHT", int),
         }
         values.update({k: v for k, v in simple.items() if v is not None})
         values.update(overrides)
-        return cls(**values)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raises ValidationError for pool sizes, caps or timeouts that cannot work."""
+        positive = {
+            "WORKER_THREADS": self.worker_threads,
+            "SLOW_THREADS": self.slow_threads,
+            "DB_POOL_TIMEOUT": self.db_pool_timeout,
+            "DB_LOCK_TIMEOUT": self.db_lock_timeout,
+            "HEALTH_TIMEOUT": self.health_timeout,
+            "SCANS_PER_ORGANIZATION": self.scans_per_organization,
+            "UPLOADS_PER_ORGANIZATION": self.uploads_per_organization,
+            "UPLOADS_IN_FLIGHT": self.uploads_in_flight,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValidationError(f"MAILSENTINEL_{name} must be positive, got {value}.")
+        if self.db_pool_size < 0:
+            raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)

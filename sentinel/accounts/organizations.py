@@ -15,7 +15,7 @@ from sentinel.accounts.views import member_view, organization_view, user_view
 from sentinel.clock import Clock, IdGenerator
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
-from sentinel.store.db import Database
+from sentinel.store.db import Database, lock_row
 from sentinel.store.models import ApiToken, Domain, Membership, Organization, User
 
 # Kept identical to the spec's pattern for MemberCreate.email (ASCII local parts only).
@@ -246,6 +246,12 @@ class OrganizationService:
         self.tokens.forget_principals()
         return result
 
+    def _lock_owners(self, session: Session, org_id: str) -> None:
+        """Serialise every change that could take away the last owner: two owners leaving
+        (or demoting each other) at once must not both see the other one still there."""
+        if not lock_row(session, Organization.id, org_id):
+            raise NotFound(f"Organization '{org_id}' was not found.")
+
     def _owners(self, session: Session, org_id: str) -> int:
         return int(
             session.scalar(
@@ -259,7 +265,8 @@ class OrganizationService:
         principal.require_write()
         new_role = Role.parse(role)
         principal.require_role(org_id, MANAGE, "change roles")
-        with self.db.transaction() as session:
+        with self.db.transaction(write_lock=True) as session:
+            self._lock_owners(session, org_id)
             membership, user = self._member(session, org_id, user_id)
             old_role = Role[membership.role]
             if Role.owner in (old_role, new_role):
@@ -278,7 +285,8 @@ class OrganizationService:
             principal.require_role(org_id, MANAGE, "remove members")
         else:
             principal.role_in(org_id)
-        with self.db.transaction() as session:
+        with self.db.transaction(write_lock=True) as session:
+            self._lock_owners(session, org_id)
             membership, _user = self._member(session, org_id, user_id)
             if membership.role == Role.owner.name:
                 if user_id != principal.user_id:
