@@ -8,7 +8,7 @@ import threading
 from sentinel.aio import run_sync
 from sentinel.app import Services, build_services
 from sentinel.settings import Settings
-from sentinel.web.executors import in_thread_pool, inline
+from sentinel.web.executors import ThreadPort, in_thread_pool, inline
 
 
 async def _thread_name() -> str:
@@ -27,8 +27,9 @@ def test_run_sync_works_with_and_without_a_running_loop() -> None:
 
 
 def test_serve_uses_a_worker_thread_and_the_mock_runs_inline(services: Services) -> None:
-    assert services.blocking is in_thread_pool
-    assert build_services(Settings(database_url="sqlite://"), "mock").blocking is inline
+    assert isinstance(services.blocking, ThreadPort) and isinstance(services.slow, ThreadPort)
+    mock = build_services(Settings(database_url="sqlite://"), "mock")
+    assert mock.blocking is inline and mock.slow is inline
 
     async def where(blocking) -> str:  # type: ignore[no-untyped-def]
         return await blocking(lambda: threading.current_thread().name)

@@ -241,7 +241,12 @@ class Database:
         behind requests for the main pool."""
         with self._health_lock:
             if self._health_engine is None:
-                kwargs: dict[str, Any] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": self._health_timeout}
+                kwargs: dict[str, Any] = {
+                    "poolclass": QueuePool,
+                    "pool_size": 1,
+                    "max_overflow": 0,
+                    "pool_timeout": self._health_timeout,
+                }
                 if self._engine_url.startswith("sqlite"):
                     kwargs["connect_args"] = {"check_same_thread": False}
                 else:
