@@ -1,4 +1,5 @@
-"""An organization keeps at least one owner under real concurrency (issue 9, D6).
+"""Membership invariants under real concurrency (issue 9, D6): an organization keeps at
+least one owner, and one address is one member and one user.
 
 Two owners act at the same instant (a barrier releases both requests together) against a
 live server: leaving, demoting each other, removing each other. Whatever the interleaving,
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import httpx
 import pytest
@@ -92,3 +94,36 @@ def test_two_owners_at_once_leave_one_owner(
         assert refused.json()["success"] is False
     # Each trial had one winner; the losers were refused, never a 5xx.
     assert all(s[1] < 500 for s in outcomes)
+
+
+def _at_once(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], httpx.Response]) -> httpx.Response:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [f.result() for f in [pool.submit(run, c) for c in calls]]
+
+
+def test_the_same_member_added_twice_at_once_is_one_201_and_one_409(
+    tenant: Tenant, services: Services, live: LiveServer, second_clients: list[httpx.Client]
+) -> None:
+    for trial in range(TRIALS):
+        org = tenant.data(tenant.post("/api/organizations", json={"name": f"Add {trial}"}), 201)["organization"]["id"]
+        _admin_id, secret = add_member_with_token(tenant, services, "admin", org_id=org)
+        admin = client(live.url, secret)
+        second_clients.append(admin)
+        assert admin.get(f"/api/organizations/{org}").status_code == 200
+        body = {"email": f"twice-{trial}-{org}@example.com", "role": "viewer"}
+        path = f"/api/organizations/{org}/members"
+        responses = _at_once(partial(tenant.post, path, json=body), partial(admin.post, path, json=body))
+        assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+        # A new address added to two organizations at once becomes one user in both.
+        other = tenant.data(tenant.post("/api/organizations", json={"name": f"Add {trial}b"}), 201)["organization"]
+        both = {"email": f"both-{trial}-{org}@example.com", "role": "member"}
+        elsewhere = f"/api/organizations/{other['id']}/members"
+        responses = _at_once(partial(tenant.post, path, json=both), partial(tenant.post, elsewhere, json=both))
+        assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
+        assert len({r.json()["data"]["member"]["userId"] for r in responses}) == 1

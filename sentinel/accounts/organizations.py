@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import MANAGE, OWN, PLANS, READ, Principal, Role
@@ -226,18 +228,12 @@ class OrganizationService:
             principal.require_role(org_id, OWN, "add owners")
         address = normalize_email(email)
         now = self.clock.now()
-        with self.db.transaction() as session:
-            user = session.scalar(select(User).where(User.email == address))
-            if user is None:
-                user = User(
-                    id=self.ids.new("usr"),
-                    email=address,
-                    name=clean_name(name, "name") if name else None,
-                    created_at=now,
-                )
-                session.add(user)
-                session.flush()
-            elif session.get(Membership, (org_id, user.id)) is not None:
+        display_name = clean_name(name, "name") if name else None
+        with self.db.transaction(write_lock=True) as session:
+            # Locked so that the same address added twice at once is one 201 and one 409.
+            self._lock_members(session, org_id)
+            user = self._user_by_email(session, address, display_name, now)
+            if session.get(Membership, (org_id, user.id)) is not None:
                 raise Conflict(f"{address} is already a member of this organization.")
             membership = Membership(organization_id=org_id, user_id=user.id, role=new_role.name, created_at=now)
             session.add(membership)
@@ -246,9 +242,27 @@ class OrganizationService:
         self.tokens.forget_principals()
         return result
 
-    def _lock_owners(self, session: Session, org_id: str) -> None:
-        """Serialise every change that could take away the last owner: two owners leaving
-        (or demoting each other) at once must not both see the other one still there."""
+    def _user_by_email(self, session: Session, address: str, name: str | None, now: datetime) -> User:
+        """The user with this address, created when new. Two requests creating the same new
+        address at once (for two organizations) both get the one user: the loser of the
+        unique index waits for the winner, then reads its row."""
+        user = session.scalar(select(User).where(User.email == address))
+        if user is not None:
+            return user
+        user = User(id=self.ids.new("usr"), email=address, name=name, created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(user)
+        except IntegrityError:
+            existing = session.scalar(select(User).where(User.email == address))
+            if existing is None:
+                raise
+            return existing
+        return user
+
+    def _lock_members(self, session: Session, org_id: str) -> None:
+        """Serialise changes to an organization's memberships: two owners leaving (or
+        demoting each other) at once must not both see the other one still there."""
         if not lock_row(session, Organization.id, org_id):
             raise NotFound(f"Organization '{org_id}' was not found.")
 
@@ -266,7 +280,7 @@ class OrganizationService:
         new_role = Role.parse(role)
         principal.require_role(org_id, MANAGE, "change roles")
         with self.db.transaction(write_lock=True) as session:
-            self._lock_owners(session, org_id)
+            self._lock_members(session, org_id)
             membership, user = self._member(session, org_id, user_id)
             old_role = Role[membership.role]
             if Role.owner in (old_role, new_role):
@@ -286,7 +300,7 @@ class OrganizationService:
         else:
             principal.role_in(org_id)
         with self.db.transaction(write_lock=True) as session:
-            self._lock_owners(session, org_id)
+            self._lock_members(session, org_id)
             membership, _user = self._member(session, org_id, user_id)
             if membership.role == Role.owner.name:
                 if user_id != principal.user_id:
