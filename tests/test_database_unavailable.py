@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 
 import pytest
@@ -109,3 +111,37 @@ def test_a_database_that_is_down_is_a_503_and_health_says_so() -> None:
                 assert health.json()["database"]["status"] == "unavailable"
     finally:
         services.db.dispose()
+
+
+@pytest.mark.db
+def test_a_connection_killed_mid_request_is_a_503(settings: Settings) -> None:
+    """pg_terminate_backend on the connection serving a request (it waits on a row lock, so
+    the test can find it): the request answers 503, and the next one gets a new connection."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("terminating a server connection is a PostgreSQL operation")
+    admin = create_engine(settings.database_url)
+    with ExitStack() as stack, _stack(settings, db_lock_timeout=60) as (services, live):
+        stack.callback(admin.dispose)
+        t = new_tenant(services, live.url)  # type: ignore[arg-type]
+        stack.callback(t.http.close)
+        path = f"/api/organizations/{t.org_id}"
+        assert t.get(path).status_code == 200
+        waiting = text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE organizations%'"
+        )
+        with _row_locked(settings.database_url, t.org_id), ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(t.patch, path, json={"name": "Renamed while killed"})
+            pid = None
+            for _ in range(3000):  # a guard against hanging, not a time bound
+                with admin.connect() as conn:
+                    pid = conn.execute(waiting).scalar()
+                if pid is not None or pending.done():
+                    break
+                time.sleep(0.01)
+            assert pid is not None, pending.result().text
+            with admin.connect() as conn:
+                assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+            _assert_unavailable(pending.result())
+        assert t.data(t.get(path))["organization"]["name"] != "Renamed while killed"
+        assert t.data(t.patch(path, json={"name": "Renamed"}))["organization"]["name"] == "Renamed"
