@@ -127,3 +127,31 @@ def test_the_same_member_added_twice_at_once_is_one_201_and_one_409(
         responses = _at_once(partial(tenant.post, path, json=both), partial(tenant.post, elsewhere, json=both))
         assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
         assert len({r.json()["data"]["member"]["userId"] for r in responses}) == 1
+
+
+def test_a_token_created_while_its_owner_is_removed_does_not_survive(
+    tenant: Tenant, services: Services, live: LiveServer, second_clients: list[httpx.Client]
+) -> None:
+    """Removing a member revokes their tokens bound to the organization: one they create at
+    that very moment must not outlive the removal."""
+    from sentinel.store.models import ApiToken
+
+    for trial in range(TRIALS):
+        org = tenant.data(tenant.post("/api/organizations", json={"name": f"Tok {trial}"}), 201)["organization"]["id"]
+        member_id, secret = add_member_with_token(tenant, services, "member", org_id=org)
+        member = client(live.url, secret)
+        second_clients.append(member)
+        assert member.get(f"/api/organizations/{org}").status_code == 200
+        responses = _at_once(
+            partial(tenant.delete, f"/api/organizations/{org}/members/{member_id}"),
+            partial(member.post, "/api/tokens", json={"name": "racing", "organizationId": org}),
+        )
+        assert responses[0].status_code == 200, responses[0].text
+        assert responses[1].status_code in (201, 401, 404), responses[1].text
+        with services.db.transaction() as session:
+            live_tokens = session.scalars(
+                select(ApiToken.id).where(
+                    ApiToken.user_id == member_id, ApiToken.organization_id == org, ApiToken.revoked_at.is_(None)
+                )
+            ).all()
+        assert live_tokens == [], (trial, [r.text for r in responses])
