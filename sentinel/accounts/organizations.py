@@ -355,11 +355,7 @@ class OrganizationService:
         check_plan(plan)
         now = self.clock.now()
         with self.db.transaction() as session:
-            user = session.scalar(select(User).where(User.email == address))
-            if user is None:
-                user = User(id=self.ids.new("usr"), email=address, name=None, created_at=now)
-                session.add(user)
-                session.flush()
+            user = self._user_by_email(session, address, None, now)
             # Bootstrapping twice with the same address and name reuses that organization.
             org = session.scalar(
                 select(Organization)
