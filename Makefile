@@ -10,7 +10,7 @@ BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz \
-	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock clean
+	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -73,7 +73,10 @@ bench-ratelimit: $(STAMP) ## rate limiter cost: req/s with it off, memory storag
 bench-mock: $(STAMP) ## the mock vs Prism 5.14 (npm ci in bench/) and serve: req/s and p99, list and create
 	$(BIN)/python bench/bench_mock.py
 
-bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock ## every benchmark
+bench-starvation: $(STAMP) ## 60 scans against a 2 s resolver: slowest /health and other-org /api/me meanwhile
+	$(BIN)/python bench/bench_starvation.py
+
+bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation ## every benchmark
 
 clean: ## remove virtual environments and caches
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from sentinel.errors import ValidationError
-from sentinel.web.api import cached, caller, created, ok, pages, services
+from sentinel.web.api import cached, caller, created, ok, pages, services, slow_work
 
 # connexion logs a warning on every request to an operation that accepts several media
 # types; the upload accepts seven by design.
@@ -36,6 +36,7 @@ def _day(name: str, value: str | None) -> date | None:
         raise ValidationError.field(name, f"'{name}' must be a day written YYYY-MM-DD, not '{value[:40]}'.") from None
 
 
+@slow_work("upload")
 def upload_report(org_id: str, body: Any = None, file: Any = None) -> Response:
     # The multipart `file` part (a spooled temporary file), or else the raw body; an empty
     # body arrives as None and the parser explains why it is not a report.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from sentinel.web.api import cached, caller, ok, pages, services
+from sentinel.web.api import cached, caller, ok, pages, services, slow_work
 
 
+@slow_work("scan")
 def scan_domain(domain_id: str) -> Response:
     return ok(services().scans.scan(caller(), domain_id))
 
@@ -19,5 +20,6 @@ def get_scan(scan_id: str) -> Response:
     return cached(services().scans.get_scan(caller(), scan_id))
 
 
+@slow_work("scan")
 def verify_domain(domain_id: str) -> Response:
     return ok(services().scans.verify(caller(), domain_id))

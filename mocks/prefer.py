@@ -208,7 +208,7 @@ class PreferMiddleware:
 
 
 def _headers(scope: Scope, response: dict[str, Any], status: int) -> dict[str, str]:
-    """Retry-After for a simulated 429, with the limiter's real window shown as used up."""
+    """Retry-After for a simulated 429 (with the limiter's real window shown as used up) or 503."""
     headers: dict[str, str] = {}
     if status == 429:
         # Rate-limit windows run on wall-clock time, whatever the mock's clock shows.
@@ -221,4 +221,7 @@ def _headers(scope: Scope, response: dict[str, Any], status: int) -> dict[str, s
         )
         if "Retry-After" in response.get("headers", {}):
             headers["Retry-After"] = str(max(reset - now, 1))
+    elif "Retry-After" in response.get("headers", {}):
+        # A simulated 503: as the server's own busy answers, retry in a couple of seconds.
+        headers["Retry-After"] = "2"
     return headers

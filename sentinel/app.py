@@ -33,8 +33,10 @@ from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
 from sentinel.web import errors as web_errors
+from sentinel.web.admission import Admission
 from sentinel.web.body import BodyLimits
-from sentinel.web.executors import Blocking, in_thread_pool, inline
+from sentinel.web.executors import Blocking, ThreadPort, in_thread_pool, inline
+from sentinel.web.health import HealthProbe
 from sentinel.web.middleware import SentinelMiddleware
 from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.resolver import BlockingResolver
@@ -76,8 +78,14 @@ class Services:
     scans: ScanService
     # DMARC aggregate reports: ingestion, stored reports, stats and sources.
     reports: ReportService
-    # How the web layer runs blocking calls (the services, the token look-up).
+    # The database ping of /health, on a thread and a connection of its own.
+    health: HealthProbe
+    # Caps on scans and uploads in flight, per organization and per process.
+    admission: Admission
+    # How the web layer runs blocking calls: handlers and the token look-up, and slow
+    # work (scans, verification, uploads) on a pool of its own.
     blocking: Blocking = in_thread_pool
+    slow: Blocking = in_thread_pool
     version: str = VERSION
     # Seed, reset and clock controls; only in mock mode.
     mock: MockState | None = None
@@ -109,7 +117,13 @@ def build_services(
         dns = dns or ports.zone_dns()
         https = https or ports.static_https()
         limiter = limiter or ports.mock_limiter(settings)
-    database = db or Database(settings.database_url)
+    database = db or Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+        lock_timeout=settings.db_lock_timeout,
+        health_timeout=settings.health_timeout,
+    )
     if migrate:
         database.migrate()
     clock = clock or SystemClock()
@@ -140,11 +154,18 @@ def build_services(
         https=https,
         scans=ScanService(database, clock, ids, domains, dns, https),
         reports=ReportService(database, clock, ids, domains),
+        health=HealthProbe(database, settings.health_timeout),
+        admission=Admission(
+            per_organization={"scan": settings.scans_per_organization, "upload": settings.uploads_per_organization},
+            in_flight={"upload": settings.uploads_in_flight},
+        ),
+        blocking=ThreadPort(settings.worker_threads, "sentinel-worker"),
+        slow=ThreadPort(settings.slow_threads, "sentinel-slow"),
     )
     if mode == "mock":
         from mocks.state import MockState
 
-        services.blocking = inline
+        services.blocking = services.slow = inline
 
         services.mock = MockState.start(services, settings)
     return services
@@ -193,7 +214,7 @@ def create_app(
         strict_validation=True,
         validator_map={"parameter": NamedParameterValidator, "body": BODY_VALIDATORS},
         validate_responses=validate_responses,
-        resolver=BlockingResolver(services.blocking),
+        resolver=BlockingResolver(services.blocking, services.slow, services.admission),
         swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
     )
     # After routing and the bearer-security step: nothing reads a body before the token is accepted.

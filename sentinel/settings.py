@@ -56,6 +56,28 @@ class Settings:
     mta_sts_port: int = 443
     # The JSON seed `mailsentinel mock` loads (default: mocks/seed.json).
     mock_seed: str | None = None
+    # Threads for request handlers and token checks, and a separate pool for slow work
+    # (scans, verification, report uploads), so slow work never starves the rest.
+    worker_threads: int = 32
+    slow_threads: int = 8
+    # Database connections per process; 0 sizes the pool to the threads that use it
+    # (worker + slow threads + 2), so no thread waits for a connection.
+    db_pool_size: int = 0
+    # Seconds to wait for a free connection, and for a lock (SQLite busy timeout,
+    # PostgreSQL lock_timeout), before answering 503 with Retry-After.
+    db_pool_timeout: float = 5.0
+    db_lock_timeout: float = 10.0
+    # Seconds /health waits for its database ping before answering 503.
+    health_timeout: float = 1.0
+    # Concurrent scans (and verifications) and uploads per organization (429 beyond),
+    # and uploads in flight in this process (503 beyond).
+    scans_per_organization: int = 4
+    uploads_per_organization: int = 2
+    uploads_in_flight: int = 4
+
+    @property
+    def database_pool_size(self) -> int:
+        return self.db_pool_size or self.worker_threads + self.slow_threads + 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -70,10 +92,23 @@ class Settings:
             if raw:
                 values[var.field] = var.parse(raw)
         values.update(overrides)
-        for name in ("max_body_bytes", "body_timeout", "max_header_bytes", "max_headers", "header_timeout"):
-            if name in values and not values[name] > 0:
-                raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {values[name]!r}.")
-        return cls(**values)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raises ValidationError for limits, pool sizes, caps or timeouts that cannot work."""
+        positive = (
+            "max_body_bytes", "body_timeout", "max_header_bytes", "max_headers", "header_timeout",
+            "worker_threads", "slow_threads", "db_pool_timeout", "db_lock_timeout", "health_timeout",
+            "scans_per_organization", "uploads_per_organization", "uploads_in_flight",
+        )
+        for name in positive:
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {value!r}.")
+        if self.db_pool_size < 0:
+            raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
@@ -158,6 +193,20 @@ VARIABLES: tuple[Variable, ...] = (
              "reach although not public, e.g. `127.0.0.0/8` for tests; leave unset in production", DNS),
     Variable("https_ca_bundle", "text", "CA bundle (PEM file) for outbound HTTPS instead of the system's", DNS),
     Variable("mta_sts_port", "int", "port MTA-STS policies are fetched from", DNS),
+    Variable("worker_threads", "int", "threads for request handlers and token checks", SERVERS),
+    Variable("slow_threads", "int", "a separate pool for scans, verification and report uploads", SERVERS),
+    Variable("db_pool_size", "int", "database connections per process, no overflow (`0`: worker + slow "
+             "threads + 2)", DATABASE),
+    Variable("db_pool_timeout", "float", "seconds to wait for a free connection before answering 503", DATABASE),
+    Variable("db_lock_timeout", "float", "seconds to wait for a lock (SQLite busy timeout, PostgreSQL "
+             "`lock_timeout`) before answering 503", DATABASE),
+    Variable("health_timeout", "float", "seconds `/health` waits for its database ping before answering 503",
+             SERVERS),
+    Variable("scans_per_organization", "int", "scans and verifications in flight per organization (429 beyond)",
+             SERVERS),
+    Variable("uploads_per_organization", "int", "report uploads in flight per organization (429 beyond)",
+             SERVERS),
+    Variable("uploads_in_flight", "int", "report uploads in flight per process (503 beyond)", SERVERS),
     Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
 )
 

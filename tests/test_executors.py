@@ -8,7 +8,7 @@ import threading
 from sentinel.aio import run_sync
 from sentinel.app import Services, build_services
 from sentinel.settings import Settings
-from sentinel.web.executors import in_thread_pool, inline
+from sentinel.web.executors import ThreadPort, in_thread_pool, inline
 
 
 async def _thread_name() -> str:
@@ -27,8 +27,9 @@ def test_run_sync_works_with_and_without_a_running_loop() -> None:
 
 
 def test_serve_uses_a_worker_thread_and_the_mock_runs_inline(services: Services) -> None:
-    assert services.blocking is in_thread_pool
-    assert build_services(Settings(database_url="sqlite://"), "mock").blocking is inline
+    assert isinstance(services.blocking, ThreadPort) and isinstance(services.slow, ThreadPort)
+    mock = build_services(Settings(database_url="sqlite://"), "mock")
+    assert mock.blocking is inline and mock.slow is inline
 
     async def where(blocking) -> str:  # type: ignore[no-untyped-def]
         return await blocking(lambda: threading.current_thread().name)
@@ -36,3 +37,20 @@ def test_serve_uses_a_worker_thread_and_the_mock_runs_inline(services: Services)
     loop_thread = threading.current_thread().name
     assert asyncio.run(where(inline)) == loop_thread
     assert asyncio.run(where(in_thread_pool)) != loop_thread
+
+
+def test_pool_and_cap_settings_are_read_and_checked() -> None:
+    import pytest
+
+    from sentinel.errors import ValidationError
+
+    settings = Settings.from_env(
+        {"MAILSENTINEL_WORKER_THREADS": "12", "MAILSENTINEL_SLOW_THREADS": "3", "MAILSENTINEL_UPLOADS_IN_FLIGHT": "2"}
+    )
+    assert (settings.worker_threads, settings.slow_threads, settings.uploads_in_flight) == (12, 3, 2)
+    # The pool holds a connection for every thread that can use one.
+    assert settings.database_pool_size == 12 + 3 + 2
+    assert Settings.from_env({"MAILSENTINEL_DB_POOL_SIZE": "7"}).database_pool_size == 7
+    for name in ("SLOW_THREADS", "SCANS_PER_ORGANIZATION", "DB_LOCK_TIMEOUT"):
+        with pytest.raises(ValidationError, match=name):
+            Settings.from_env({f"MAILSENTINEL_{name}": "0"})

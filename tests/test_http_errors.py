@@ -130,14 +130,11 @@ def test_health_reports_database(live: LiveServer) -> None:
 
 
 def test_health_degraded_when_database_unreachable(tmp_path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}")
-    services = build_services(settings)
-    services.db.dispose()
-    services.db.engine.url  # noqa: B018 - engine stays configured
-    # Point the engine at a directory that cannot hold a database file.
     from sentinel.store.db import Database
 
-    services.db = Database(f"sqlite:///{tmp_path}/missing/dir/h.db")
+    # A database in a directory that does not exist: no connection can be opened.
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/missing/dir/h.db")
+    services = build_services(settings, db=Database(settings.database_url), migrate=False)
     with LiveServer(create_app(settings, services=services)) as server:
         r = httpx.get(f"{server.url}/health", timeout=60)
     assert r.status_code == 503

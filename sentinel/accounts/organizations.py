@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import MANAGE, OWN, PLANS, READ, Principal, Role
@@ -15,7 +17,7 @@ from sentinel.accounts.views import member_view, organization_view, user_view
 from sentinel.clock import Clock, IdGenerator
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
-from sentinel.store.db import Database
+from sentinel.store.db import Database, lock_row
 from sentinel.store.models import ApiToken, Domain, Membership, Organization, User
 
 # Kept identical to the spec's pattern for MemberCreate.email (ASCII local parts only).
@@ -227,18 +229,12 @@ class OrganizationService:
             principal.require_role(org_id, OWN, "add owners")
         address = normalize_email(email)
         now = self.clock.now()
-        with self.db.transaction() as session:
-            user = session.scalar(select(User).where(User.email == address))
-            if user is None:
-                user = User(
-                    id=self.ids.new("usr"),
-                    email=address,
-                    name=clean_name(name, "name") if name else None,
-                    created_at=now,
-                )
-                session.add(user)
-                session.flush()
-            elif session.get(Membership, (org_id, user.id)) is not None:
+        display_name = clean_name(name, "name") if name else None
+        with self.db.transaction(write_lock=True) as session:
+            # Locked so that the same address added twice at once is one 201 and one 409.
+            self._lock_members(session, org_id)
+            user = self._user_by_email(session, address, display_name, now)
+            if session.get(Membership, (org_id, user.id)) is not None:
                 raise Conflict(f"{address} is already a member of this organization.")
             membership = Membership(organization_id=org_id, user_id=user.id, role=new_role.name, created_at=now)
             session.add(membership)
@@ -246,6 +242,30 @@ class OrganizationService:
             result = {"member": member_view(membership, user)}
         self.tokens.forget_principals()
         return result
+
+    def _user_by_email(self, session: Session, address: str, name: str | None, now: datetime) -> User:
+        """The user with this address, created when new. Two requests creating the same new
+        address at once (for two organizations) both get the one user: the loser of the
+        unique index waits for the winner, then reads its row."""
+        user = session.scalar(select(User).where(User.email == address))
+        if user is not None:
+            return user
+        user = User(id=self.ids.new("usr"), email=address, name=name, created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(user)
+        except IntegrityError:
+            existing = session.scalar(select(User).where(User.email == address))
+            if existing is None:
+                raise
+            return existing
+        return user
+
+    def _lock_members(self, session: Session, org_id: str) -> None:
+        """Serialise changes to an organization's memberships: two owners leaving (or
+        demoting each other) at once must not both see the other one still there."""
+        if not lock_row(session, Organization.id, org_id):
+            raise NotFound(f"Organization '{org_id}' was not found.")
 
     def _owners(self, session: Session, org_id: str) -> int:
         return int(
@@ -260,7 +280,8 @@ class OrganizationService:
         principal.require_write()
         new_role = Role.parse(role)
         principal.require_role(org_id, MANAGE, "change roles")
-        with self.db.transaction() as session:
+        with self.db.transaction(write_lock=True) as session:
+            self._lock_members(session, org_id)
             membership, user = self._member(session, org_id, user_id)
             old_role = Role[membership.role]
             if Role.owner in (old_role, new_role):
@@ -279,7 +300,8 @@ class OrganizationService:
             principal.require_role(org_id, MANAGE, "remove members")
         else:
             principal.role_in(org_id)
-        with self.db.transaction() as session:
+        with self.db.transaction(write_lock=True) as session:
+            self._lock_members(session, org_id)
             membership, _user = self._member(session, org_id, user_id)
             if membership.role == Role.owner.name:
                 if user_id != principal.user_id:
@@ -334,11 +356,7 @@ class OrganizationService:
         check_plan(plan)
         now = self.clock.now()
         with self.db.transaction() as session:
-            user = session.scalar(select(User).where(User.email == address))
-            if user is None:
-                user = User(id=self.ids.new("usr"), email=address, name=None, created_at=now)
-                session.add(user)
-                session.flush()
+            user = self._user_by_email(session, address, None, now)
             # Bootstrapping twice with the same address and name reuses that organization.
             org = session.scalar(
                 select(Organization)

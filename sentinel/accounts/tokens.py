@@ -19,7 +19,7 @@ from sentinel.accounts.views import token_view
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
-from sentinel.store.db import Database
+from sentinel.store.db import Database, lock_row
 from sentinel.store.models import ApiToken, Membership, Organization
 
 TOKEN_PREFIX = "ms_live_"
@@ -219,7 +219,12 @@ class TokenService:
             raise ValidationError.field("expiresAt", "expiresAt must be in the future.")
         org_id = organization_id or principal.organization_id
         principal.role_in(org_id)
-        with self.db.transaction() as session:
+        # Locked as membership changes are: a removal running now either sees this token
+        # (and revokes it) or has already removed the membership (and this is NOT_FOUND).
+        with self.db.transaction(write_lock=True) as session:
+            lock_row(session, Organization.id, org_id)
+            if session.get(Membership, (org_id, principal.user_id)) is None:
+                raise NotFound(f"Organization '{org_id}' was not found.")
             token, secret = self.issue(
                 session,
                 user_id=principal.user_id,

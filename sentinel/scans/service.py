@@ -23,7 +23,7 @@ from sentinel.domains.service import VERIFICATION_PREFIX, VERIFICATION_VALUE, Do
 from sentinel.errors import NotFound
 from sentinel.events import record_event
 from sentinel.pagination import PageRequest, page_meta, paginate
-from sentinel.store.db import Database
+from sentinel.store.db import Database, lock_row
 from sentinel.store.models import Domain, Scan, SeenRecord
 
 
@@ -90,8 +90,9 @@ class ScanService:
             selectors = list(dict.fromkeys([*domain.dkim_selectors, *domain.learned_selectors]))
         # The scan runs outside any transaction: DNS can take seconds.
         result = self.scanner.scan_sync(name, selectors)
-        with self.db.transaction() as session:
-            current = session.get(Domain, domain_id)
+        # Locked: concurrent scans of one domain would both insert the same new records.
+        with self.db.transaction(write_lock=True) as session:
+            current = session.get(Domain, domain_id) if lock_row(session, Domain.id, domain_id) else None
             if current is None:
                 raise NotFound(f"Domain '{domain_id}' was deleted during the scan.")
             issues = result.get("issues", [])

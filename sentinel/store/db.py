@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,46 +14,167 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from sentinel.errors import ServiceUnavailable
 
+log = logging.getLogger("sentinel.store")
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 MEMORY_URLS = frozenset({"sqlite://", "sqlite:///:memory:"})
+# SQLite's words for a lock or I/O wait that gave up; every other SQLite error is a bug.
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "database is busy", "disk i/o error",
+                     "unable to open database")
+# Seconds a client should wait: a lock or pool wait clears in moments; an outage takes longer.
+RETRY_BUSY = 2
+RETRY_DOWN = 5
+# A lost connection is reported as soon as it happens; the same cause then once per interval.
+_LOG_INTERVAL = 10.0
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers proceed while one writer commits; the busy timeout queues writers.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers proceed while one writer commits; the busy timeout queues writers.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return apply
+
+
+class _Throttled:
+    """Logs each kind of outage once per interval (with how many were not logged), so a
+    storm of lock timeouts is a few lines, not one per request."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def warn(self, kind: str, message: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(kind, -_LOG_INTERVAL) < _LOG_INTERVAL:
+                self._quiet[kind] = self._quiet.get(kind, 0) + 1
+                return
+            self._last[kind] = now
+            quiet = self._quiet.pop(kind, 0)
+        more = f" ({quiet} more since the last report)" if quiet else ""
+        log.warning("%s%s", message, more)
+
+
+_outages = _Throttled()
+
+
+def unavailable(exc: SQLAlchemyError) -> ServiceUnavailable | None:
+    """The 503 for a database error that is about waiting or reachability, not about the
+    query: a lock wait or pool wait that timed out, a lost or refused connection. None for
+    everything else (a bug, which stays a 500)."""
+    if isinstance(exc, PoolTimeout):
+        kind, retry = "pool", RETRY_BUSY
+        message = "The server is busy: no database connection became free in time; retry shortly."
+    elif isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        kind, retry, message = "lost", RETRY_DOWN, "The connection to the database was lost; retry shortly."
+    elif isinstance(exc, OperationalError):
+        orig = exc.orig
+        if isinstance(orig, sqlite3.OperationalError):
+            text_ = str(orig).lower()
+            if not any(word in text_ for word in _SQLITE_TRANSIENT):
+                return None
+            kind, retry = "locked", RETRY_BUSY
+            message = "The database is busy with other writes; retry shortly."
+        else:
+            # psycopg's OperationalError family: connection refused or lost, lock_timeout,
+            # deadlock, serialization failure, administrator shutdown.
+            kind, retry = type(orig).__name__, RETRY_BUSY
+            message = "The database could not complete the request now; retry shortly."
+            if "connect" in str(orig).lower() or "terminat" in str(orig).lower():
+                retry, message = RETRY_DOWN, "The database is unreachable; retry shortly."
+    else:
+        return None
+    _outages.warn(kind, f"database unavailable ({kind}): {str(exc).splitlines()[0][:200]}")
+    return ServiceUnavailable(message, headers={"Retry-After": str(retry)})
+
+
+@contextmanager
+def _unavailable_on_timeouts() -> Iterator[None]:
+    """Raises ServiceUnavailable (with Retry-After) for the errors `unavailable` recognises."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        error = unavailable(exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def lock_row(session: Session, key: Any, value: Any) -> bool:
+    """Lock the row whose `key` column equals `value` until the transaction ends
+    (SELECT ... FOR UPDATE on PostgreSQL; SQLite ignores FOR UPDATE: there a transaction
+    begun with `write_lock` already excludes every other writer). Returns whether it exists.
+    """
+    return session.execute(select(key).where(key == value).with_for_update()).first() is not None
 
 
 class Database:
     """An engine plus its session factory; `transaction()` is the unit of work."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        pool_timeout: float = 5.0,
+        lock_timeout: float = 10.0,
+        health_timeout: float = 1.0,
+    ) -> None:
+        """`pool_size` connections at most (no overflow: size it to the threads that use
+        it); a connection waited for longer than `pool_timeout` seconds, or a lock waited
+        for longer than `lock_timeout`, is a ServiceUnavailable."""
         self.url = url
         self._keeper: sqlite3.Connection | None = None
         self._in_transaction: threading.local | None = None
+        self._lock_timeout = lock_timeout
+        self._health_timeout = health_timeout
+        self._health_engine: Engine | None = None
+        self._health_lock = threading.Lock()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
             if url in MEMORY_URLS:
                 url = self._private_memory_database(kwargs)
+            else:
+                kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=pool_timeout,
+                pool_pre_ping=True,
+                connect_args=self._postgres_options(lock_timeout),
+            )
+        self._engine_url = url
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(int(lock_timeout * 1000)))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @staticmethod
+    def _postgres_options(lock_timeout: float, connect_timeout: float = 5.0) -> dict[str, Any]:
+        # Without lock_timeout a row lock held elsewhere makes PostgreSQL wait for ever.
+        return {
+            "connect_timeout": max(1, round(connect_timeout)),
+            "options": f"-c lock_timeout={int(lock_timeout * 1000)}",
+        }
 
     def _private_memory_database(self, kwargs: dict[str, Any]) -> str:
         """Configure a private in-memory database that is safe under a thread pool.
@@ -88,28 +211,61 @@ class Database:
                 local.active = False
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, write_lock: bool = False) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any exception.
 
-        Raises RuntimeError when nested on an in-memory database (see `_exclusive`).
+        `write_lock` is for work that reads, checks an invariant, then writes (the last
+        owner): on SQLite the transaction takes the database's write lock before its
+        first read (BEGIN IMMEDIATE), so two such transactions run one after the other; on
+        PostgreSQL the caller locks the row the invariant hangs on (`lock_row`).
+        Raises ServiceUnavailable when a lock or a connection is not had in time or the
+        database is unreachable; RuntimeError when nested on an in-memory database.
         """
-        with self._exclusive(), self._sessions() as session, session.begin():
+        with _unavailable_on_timeouts(), self._exclusive(), self._sessions() as session, session.begin():
+            if write_lock and self.engine.dialect.name == "sqlite":
+                # pysqlite only begins before its first write; begun here, the read is inside.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A plain connection for read-only Core queries, rolled back when done: the cheap
-        path for hot lists, which need neither the ORM nor a commit."""
-        with self._exclusive(), self.engine.connect() as connection:
+        path for hot lists, which need neither the ORM nor a commit.
+
+        Raises ServiceUnavailable as `transaction` does."""
+        with _unavailable_on_timeouts(), self._exclusive(), self.engine.connect() as connection:
             yield connection
 
-    def ping(self) -> float:
-        """Round-trip a trivial query; returns milliseconds. Raises ServiceUnavailable."""
-        import time
+    def _health(self) -> Engine:
+        """An engine of one connection for health checks only, so a ping never queues
+        behind requests for the main pool."""
+        with self._health_lock:
+            if self._health_engine is None:
+                kwargs: dict[str, Any] = {
+                    "poolclass": QueuePool,
+                    "pool_size": 1,
+                    "max_overflow": 0,
+                    "pool_timeout": self._health_timeout,
+                }
+                if self._engine_url.startswith("sqlite"):
+                    kwargs["connect_args"] = {"check_same_thread": False}
+                else:
+                    kwargs.update(
+                        pool_pre_ping=True,
+                        connect_args=self._postgres_options(self._lock_timeout, self._health_timeout),
+                    )
+                self._health_engine = create_engine(self._engine_url, **kwargs)
+                if self._engine_url.startswith("sqlite"):
+                    event.listen(self._health_engine, "connect", _sqlite_pragmas(int(self._health_timeout * 1000)))
+            return self._health_engine
 
+    def ping(self) -> float:
+        """Round-trip a trivial query on the health connection; returns milliseconds.
+
+        Raises ServiceUnavailable."""
         start = time.perf_counter()
         try:
-            with self.engine.connect() as conn:
+            with self._health().connect() as conn:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             raise ServiceUnavailable(f"The database is unreachable: {type(exc).__name__}.") from exc
@@ -126,6 +282,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._health_engine is not None:
+            self._health_engine.dispose()
         if self._keeper is not None:
             self._keeper.close()
             self._keeper = None

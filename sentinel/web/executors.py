@@ -1,14 +1,28 @@
-"""How the web layer runs blocking (synchronous) calls: a port chosen by the composition root."""
+"""How the web layer runs blocking (synchronous) calls: ports chosen by the composition root.
+
+Two pools of their own, not anyio's shared default: one for request handlers and token
+checks, one for slow work (scans, verification, report uploads), so a burst of slow work
+can never take the threads that every other request, and the token check in front of
+it, needs. The database pool is sized to the two together (Settings.database_pool_size).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, Protocol, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 P = ParamSpec("P")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The attribute `slow_work` sets on a handler: the name of its admission caps.
+SLOW_WORK = "__sentinel_slow_work__"
 
 
 class Blocking(Protocol):
@@ -17,8 +31,26 @@ class Blocking(Protocol):
     def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Awaitable[T]: ...
 
 
+class ThreadPort:
+    """A bounded pool of threads of its own; calls queue (on the event loop, holding no
+    thread) when all are busy. The caller's context variables go with the call."""
+
+    def __init__(self, threads: int, name: str) -> None:
+        self.threads = threads
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+
+    async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
 async def in_thread_pool(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """The default: a worker thread, so a slow database never stalls the event loop."""
+    """anyio's shared default pool: for callers outside a composed app."""
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
@@ -26,3 +58,14 @@ async def inline(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """On the event loop itself: for a single process whose data is in memory (the mock),
     where a call takes microseconds and a thread hop costs more than the call."""
     return fn(*args, **kwargs)
+
+
+def slow_work(kind: str) -> Callable[[F], F]:
+    """Mark a handler whose work takes seconds (DNS, parsing a report): it runs on the
+    slow pool, admitted by the caps for `kind` ("scan" or "upload", see web.admission)."""
+
+    def mark(handler: F) -> F:
+        setattr(handler, SLOW_WORK, kind)
+        return handler
+
+    return mark

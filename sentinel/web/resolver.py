@@ -1,5 +1,6 @@
 """Resolves each operationId to its handler and runs synchronous handlers through the
-services' blocking-call port (a thread pool by default, inline in mock mode)."""
+services' blocking-call ports: the handler pool, or, for handlers marked `slow_work`,
+the slow pool after admission (caps per organization and per process)."""
 
 from __future__ import annotations
 
@@ -11,23 +12,40 @@ from typing import Any
 
 from connexion.resolver import Resolver
 
-from sentinel.web.executors import Blocking
+from sentinel.web.admission import Admission
+from sentinel.web.context import principal
+from sentinel.web.executors import SLOW_WORK, Blocking
 
 
 class BlockingResolver(Resolver):  # type: ignore[misc]
-    def __init__(self, blocking: Blocking) -> None:
+    def __init__(self, blocking: Blocking, slow: Blocking | None = None, admission: Admission | None = None) -> None:
         super().__init__()
         self.blocking = blocking
+        self.slow = slow or blocking
+        self.admission = admission
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
         handler: Callable[..., Any] = super().resolve_function_from_operation_id(operation_id)
         if asyncio.iscoroutinefunction(handler):
             return handler
-        blocking = self.blocking
+        kind: str | None = getattr(handler, SLOW_WORK, None)
+        blocking, slow, admission = self.blocking, self.slow, self.admission
 
-        @functools.wraps(handler)
-        async def run(*args: Any, **kwargs: Any) -> Any:
-            return await blocking(handler, *args, **kwargs)
+        if kind is None:
+
+            @functools.wraps(handler)
+            async def run(*args: Any, **kwargs: Any) -> Any:
+                return await blocking(handler, *args, **kwargs)
+
+        else:
+
+            @functools.wraps(handler)
+            async def run(*args: Any, **kwargs: Any) -> Any:
+                if admission is None:
+                    return await slow(handler, *args, **kwargs)
+                # Admitted on the event loop, before a thread is taken: a refusal is instant.
+                with admission.admit(kind, principal().organization_id):
+                    return await slow(handler, *args, **kwargs)
 
         # connexion inspects the handler's signature on every request; computed once here.
         run.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]

@@ -46,8 +46,14 @@ def test_503_where_documented(anonymous: httpx.Client) -> None:
     assert r.json()["status"] == "degraded"
 
 
+def test_503_on_an_api_operation_says_when_to_retry(owner: httpx.Client) -> None:
+    r = owner.post("/api/organizations", json={"name": "x"}, headers={"Prefer": "code=503, example=unreachable"})
+    assert error_of(r, 503, "SERVICE_UNAVAILABLE")["message"] == "The database is unreachable; retry shortly."
+    assert int(r.headers["retry-after"]) >= 1
+
+
 def test_undocumented_codes_name_the_documented_ones(owner: httpx.Client) -> None:
-    error = error_of(owner.get("/api/domains", headers={"Prefer": "code=503"}), 400, "VALIDATION_ERROR")
+    error = error_of(owner.get("/api/domains", headers={"Prefer": "code=502"}), 400, "VALIDATION_ERROR")
     assert "documented codes are 200, 304, 400, 401" in error["message"]
     assert error["details"][0]["field"] == "Prefer"
 

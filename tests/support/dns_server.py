@@ -8,6 +8,9 @@ Built on dnslib's socketserver-based server; answers come from zone text through
         ...
         srv.queries            # [(name, type), ...] every question received, in order
 
+``hold()`` keeps every answer back until ``release()`` (a slow resolver that answers
+exactly when a test says so).
+
 Options: ``delay_ms`` (fixed delay before every answer), ``servfail`` (names answering
 SERVFAIL), ``drop`` (names never answered: the client times out), ``ad_zones`` (names
 under these get the AD flag, as a validating resolver would set it), ``udp_limit``
@@ -60,6 +63,7 @@ class _Handler(DNSHandler):
                 data += more
             reply = owner._reply(data[2:2 + length], tcp=True)
             if reply is not None:
+                owner._released.wait()
                 time.sleep(owner.delay)
                 self.request.sendall(struct.pack("!H", len(reply)) + reply)
             owner._done()
@@ -68,7 +72,7 @@ class _Handler(DNSHandler):
         reply = owner._reply(data, tcp=False)
         if reply is None:
             owner._done()
-        else:
+        elif not owner._keep(sock, reply, self.client_address):
             owner._delayer.send_later(sock, reply, self.client_address, owner.delay)
 
 
@@ -153,6 +157,9 @@ class LoopbackDnsServer:
         self.max_in_flight = 0
         self._in_flight = 0
         self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._released.set()
+        self._held: list[tuple[socket.socket, bytes, tuple[str, int]]] = []
         self._cache: dict[tuple[object, ...], bytes] = {}
         self._servers: list[DNSServer] = []
         self.port = 0
@@ -197,6 +204,7 @@ class LoopbackDnsServer:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         for srv in self._servers:
             srv.server.shutdown()
             srv.server.server_close()
@@ -210,6 +218,32 @@ class LoopbackDnsServer:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    def hold(self) -> None:
+        """Keep every answer back (UDP and TCP) until `release()`."""
+        with self._lock:
+            self._released.clear()
+
+    def release(self) -> None:
+        """Send the answers held back, and answer normally from now on."""
+        with self._lock:
+            self._released.set()
+            held, self._held = self._held, []
+        for sock, reply, addr in held:
+            self._delayer.send_later(sock, reply, addr, self.delay)
+
+    @property
+    def held(self) -> int:
+        """How many UDP answers are being held back now."""
+        with self._lock:
+            return len(self._held)
+
+    def _keep(self, sock: socket.socket, reply: bytes, addr: tuple[str, int]) -> bool:
+        with self._lock:
+            if self._released.is_set():
+                return False
+            self._held.append((sock, reply, addr))
+            return True
 
     def reset_log(self) -> None:
         with self._lock:
