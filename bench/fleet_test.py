@@ -52,6 +52,8 @@ from fleet.verdict import (
 
 # The whole run, setup included, is cut off after this many seconds.
 HARD_LIMIT = 300
+# The report uploaded to instance B as it is killed, and how long after it was sent.
+LARGE_INDEX, LARGE_RECORDS, KILL_AFTER = 99999, 20000, 0.5
 # The limiter tries a Redis it lost again after this many seconds (sentinel/ratelimit/limiter.py).
 LIMITER_RETRY = 2.0
 
@@ -69,6 +71,8 @@ class Chaos(threading.Thread):
         self.errors: list[str] = []
         self.log: list[str] = []
         self.done = threading.Event()
+        self.extra_reports: list[GeneratedReport] = []
+        self.pending: list[threading.Thread] = []
 
     def at(self, fraction: float, action: Callable[[], None]) -> None:
         due = self.start_time + fraction * self.duration
@@ -110,6 +114,14 @@ class Chaos(threading.Thread):
     def kill_instance(self) -> None:
         tl = self.fleet.timeline
         instance = self.fleet.instances[-1]
+        # A large report on its way into B when B dies: retried on A, it must end up stored once.
+        large = generate(random.Random(0), LARGE_INDEX, MONITORED[0], records=LARGE_RECORDS)
+        self.extra_reports.append(large)
+        uploader = threading.Thread(target=self.driver.upload, args=(large, instance.name, "upload (large, to B as "
+                                                                     "it is killed)"), daemon=True)
+        uploader.start()
+        self.pending.append(uploader)
+        time.sleep(KILL_AFTER)
         d = tl.begin(f"instance {instance.name} killed", process=instance.name)
         instance.kill9()
         self.log.append(f"  +{d.start:6.2f} s  instance {instance.name}: kill -9")
@@ -120,19 +132,29 @@ class Chaos(threading.Thread):
             worker.start()
             tl.end(w)
             self.log.append(f"  +{w.start:6.2f} s  {worker.name}: kill -9, restarted")
-        ready = instance.start()
-        tl.end(d)
-        self.log.append(f"  +{d.end:6.2f} s  instance {instance.name} answering again ({ready:.1f} s to start)")
+
+        def restart() -> None:
+            # In its own thread, so the schedule goes on while the instance starts.
+            try:
+                ready = instance.start()
+            except Exception as exc:
+                self.errors.append(f"restarting {instance.name}: {exc}")
+                return
+            tl.end(d)
+            self.log.append(f"  +{d.end:6.2f} s  instance {instance.name} answering again ({ready:.1f} s to start)")
+
+        thread = threading.Thread(target=restart, daemon=True)
+        thread.start()
+        self.pending.append(thread)
 
     def run(self) -> None:
         self.start_time = self.fleet.timeline.now()
         for fraction, action in ((0.10, self.terminate), (0.22, self.redis_outage), (0.45, self.terminate),
                                  (0.52, self.kill_instance), (0.68, self.terminate_twice), (0.85, self.terminate)):
             self.at(fraction, action)
+        for t in self.pending:
+            t.join()
         self.done.set()
-        # Stay alive: the restarted instance dies with the thread that started it (PR_SET_PDEATHSIG
-        # follows the thread), and this daemon thread ends only with the harness.
-        threading.Event().wait()
 
 
 def stored_facts(fleet: Fleet, org_id: str) -> Stored:
@@ -177,7 +199,8 @@ def build_ops(args: argparse.Namespace, rng: random.Random, driver: Driver, doma
               ) -> tuple[list[Callable[[], Any]], list[GeneratedReport], set[tuple[str, str]]]:
     reports = [generate(rng, i, rng.choice(MONITORED)) for i in range(args.reports + args.pairs)]
     singles, doubles = reports[: args.reports], reports[args.reports:]
-    reads = [("read /api/me", "/api/me"), ("read /api/domains", "/api/domains"),
+    # /health as a reverse proxy's health check would poll it.
+    reads = [("read /health", "/health"), ("read /api/me", "/api/me"), ("read /api/domains", "/api/domains"),
              ("read /api/reports", "/api/reports?limit=20")]
     for d in domain_ids:
         reads += [("read /api/domains/{id}/stats", f"/api/domains/{d}/stats"),
@@ -243,6 +266,8 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
     chaos.done.wait(timeout=args.duration)
     load_end = tl.now()
 
+    # Everything the disruptions restarted must be running now, or the rest proves nothing.
+    alive = fleet.dead_processes()
     # Redis has been back for a while; the limiter of each instance retries it on its next
     # request after LIMITER_RETRY seconds, so count again only once both have.
     time.sleep(LIMITER_RETRY + 0.5)
@@ -254,6 +279,7 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
     checks.append(RateCheck("rate limit while Redis is down", fleet.rate_limit, chaos.open_burst, exact=False))
 
     # Like a client with a queue: anything not yet accepted is sent once more, all services up.
+    reports = reports + chaos.extra_reports
     accepted = {o.key for o in driver.outcomes if o.key is not None and o.status in (200, 201)}
     for report in reports:
         if report.key not in accepted:
@@ -270,16 +296,22 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
     v.say(f"load: {len(ops)} operations over {load_end - load_start:.1f} s, {args.concurrency} at a time; "
           f"{len(driver.outcomes)} requests in all")
     v.say("disruptions (time since start):")
-    v.lines += chaos.log or ["  none"]
+    v.lines += sorted(chaos.log, key=lambda line: float(line.split("s")[0].strip(" +"))) or ["  none"]
     v.say("sent (requests by kind and answer):")
     sent_table(v, driver.outcomes)
     v.say("stored (the load's organization):")
     judge_reports(v, reports, driver.outcomes, stored, pairs)
+    for large in chaos.extra_reports:
+        path = " -> ".join(f"{o.instance} {o.status or o.error}{' duplicate' if o.duplicate else ''} "
+                           f"(+{o.start:.1f}-{o.end:.1f} s)" for o in driver.outcomes if o.key == large.key)
+        v.say(f"  the {large.records}-record report sent to B as it was killed: {path}")
     judge_writes(v, driver.outcomes, stored)
     v.say("rate limits (GET /api/me for one organization, alternating instances, 6 in parallel):")
     judge_rates(v, checks)
     v.say("delivered: not measured (no webhook deliveries or worker yet)")
     judge_requests(v, driver.outcomes, causes)
+    for name in alive:
+        v.fail(f"{name} was not running after the disruptions")
     for e in chaos.errors:
         v.fail(f"disruption failed: {e}")
     for e in errors:

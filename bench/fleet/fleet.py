@@ -85,8 +85,10 @@ class Fleet:
         # One migration before any instance starts: instances migrating at once would race.
         self.cli("migrate")
         self.instances = [Instance(name, env, self.workdir) for name in ("A", "B")]
-        for instance in self.instances:
-            instance.start()
+        # Started together, as a deployment would; each still migrates (a no-op by now) first.
+        began = [(instance, instance.start(wait=False)) for instance in self.instances]
+        for instance, _ in began:
+            instance.wait_ready(instance.started)
         self.worker_command = self.find_worker_command()
         if self.worker_command:
             self.workers = [Instance(f"worker{i}", env, self.workdir, self.worker_command) for i in (1, 2)]
@@ -116,6 +118,13 @@ class Fleet:
         """`worker` once the product has one (webhook delivery is a later issue); None today."""
         help_text = subprocess.run([str(BIN / "mailsentinel"), "--help"], capture_output=True, text=True).stdout
         return "worker" if re.search(r"\bworker\b", help_text) else None
+
+    def dead_processes(self) -> list[str]:
+        """The processes of the fleet that are not running (none, when all is well)."""
+        dead = [p.name for p in self.instances + self.workers if p.proc is None or p.proc.poll() is not None]
+        if self.redis is None or self.redis.proc is None or self.redis.proc.poll() is not None:
+            dead.append("Redis")
+        return dead
 
     def close(self, keep: bool = False) -> list[str]:
         """Stop and remove everything, each step on its own; returns what could not be cleaned."""

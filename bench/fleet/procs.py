@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -41,6 +42,18 @@ def _die_with_parent() -> None:
     """Children get SIGKILL if the harness itself is killed (Linux PR_SET_PDEATHSIG)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+
+
+# PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, so every child is
+# started from this one long-lived thread, whichever thread asks.
+_LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-launcher")
+
+
+def spawn(argv: list[str], log: IO[bytes], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a child writing to `log`; it is killed if the harness dies without cleaning up."""
+    future = _LAUNCHER.submit(subprocess.Popen, argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              preexec_fn=_die_with_parent)
+    return future.result()
 
 
 @dataclass
@@ -136,10 +149,10 @@ class PrivateRedis:
             raise RuntimeError("redis-server is needed (apt-get install redis-server)")
         self.starts += 1
         log = open(self.workdir / f"redis-{self.starts}.log", "wb")  # noqa: SIM115 (closed with the process)
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.workdir)],
-            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            log,
         )
         log.close()
         deadline = time.monotonic() + 10
@@ -183,6 +196,7 @@ class Instance:
         self.command = command
         self.proc: subprocess.Popen[bytes] | None = None
         self.logs: list[Path] = []
+        self.started = 0.0
 
     def start(self, wait: bool = True) -> float:
         """Start the process; with `wait`, returns seconds until it answers HTTP."""
@@ -192,9 +206,8 @@ class Instance:
         argv = [str(BIN / "mailsentinel"), self.command]
         if self.command == "serve":
             argv += ["--host", "127.0.0.1", "--port", str(self.port)]
-        started = time.monotonic()
-        self.proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     preexec_fn=_die_with_parent)
+        started = self.started = time.monotonic()
+        self.proc = spawn(argv, log, self.env)
         log.close()
         return self.wait_ready(started) if wait and self.command == "serve" else 0.0
 

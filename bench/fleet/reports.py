@@ -29,12 +29,13 @@ class GeneratedReport:
         return (self.reporter, self.report_id)
 
 
-def generate(rng: random.Random, index: int, domain: str) -> GeneratedReport:
-    """Report number `index` about `domain`: 1-25 records, a third of them gzip-compressed."""
+def generate(rng: random.Random, index: int, domain: str, records: int | None = None) -> GeneratedReport:
+    """Report number `index` about `domain`: 1-25 records (or `records`), a third of them and every
+    large one gzip-compressed."""
     reporter = REPORTERS[index % len(REPORTERS)]
     report_id = f"fleet-{index:05d}-{rng.getrandbits(40):010x}"
     begin = FIRST_DAY + rng.randrange(28) * DAY
-    n = rng.randint(1, 25)
+    n = records or rng.randint(1, 25)
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n<feedback>\n<report_metadata>'
         f"<org_name>{reporter}</org_name><email>dmarc@reports.example</email>"
@@ -58,6 +59,6 @@ def generate(rng: random.Random, index: int, domain: str) -> GeneratedReport:
             "</auth_results></record>\n"
         )
     xml = ("".join(parts) + "</feedback>\n").encode()
-    if index % 3 == 0:
+    if index % 3 == 0 or records:
         return GeneratedReport(reporter, report_id, domain, gzip.compress(xml), "application/gzip", n, messages)
     return GeneratedReport(reporter, report_id, domain, xml, "application/xml", n, messages)
