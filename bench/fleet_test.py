@@ -319,6 +319,7 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
             v.fail(f"load operation raised {type(e).__name__}: {e}")
     if len(ops) > len(errors):
         v.fail(f"only {len(errors)} of {len(ops)} operations started before the deadline")
+    v.say(f"elapsed: {tl.now():.0f} s in all (setup included)")
     print("\n".join(v.lines))
     if v.failures:
         print(f"FAILED: {len(v.failures)} problem(s)")

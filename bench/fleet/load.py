@@ -100,7 +100,9 @@ class Driver:
                 body = r.json()
             except ValueError:
                 body = None
-            error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+            error: dict[str, Any] = {}
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                error = body["error"]
             data = body.get("data") if isinstance(body, dict) else None
             outcome = Outcome(
                 seq, kind, instance, method, path, start, self.timeline.now(), r.status_code,

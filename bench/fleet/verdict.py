@@ -105,8 +105,8 @@ def judge_reports(v: Verdict, generated: Iterable[GeneratedReport], outcomes: li
                   pairs: set[tuple[str, str]]) -> None:
     reports = {r.key: r for r in generated}
     uploads = [o for o in outcomes if o.key is not None]
-    accepted = {o.key for o in uploads if o.status in (200, 201)}
-    created = Counter(o.key for o in uploads if o.status == 201)
+    accepted = {o.key for o in uploads if o.key is not None and o.status in (200, 201)}
+    created = Counter(o.key for o in uploads if o.key is not None and o.status == 201)
     lost = sorted(k for k in accepted if k not in stored.reports)
     never = sorted(k for k in reports if k not in accepted)
     twice = sorted(k for k, rows in stored.reports.items() if len(rows) > 1)
@@ -118,8 +118,8 @@ def judge_reports(v: Verdict, generated: Iterable[GeneratedReport], outcomes: li
     )
     stored_rows = sum(len(rows) for rows in stored.reports.values())
     v.say(f"  distinct reports generated {len(reports)}, uploads sent {len(uploads)} "
-          f"(first tries {sum(1 for o in uploads if o.kind != 'upload (retry)')}, retries "
-          f"{sum(1 for o in uploads if o.kind == 'upload (retry)')})")
+          f"(first tries {sum(1 for o in uploads if 'retry' not in o.kind)}, retries "
+          f"{sum(1 for o in uploads if 'retry' in o.kind)})")
     v.say(f"  accepted (some upload answered 201 or 200): {len(accepted)}; answered 201: {len(created)}; "
           f"stored in the database: {stored_rows} rows, {len(stored.reports)} distinct")
     v.say(f"  lost (accepted, not stored): {len(lost)}; stored twice: {len(twice)}; 201 twice: "
@@ -178,7 +178,8 @@ def judge_writes(v: Verdict, outcomes: list[Outcome], stored: Stored) -> None:
     v.say(f"  scans answered 200: {scans_ok}; scans stored: {stored.scans}")
     if stored.scans < scans_ok:
         v.fail(f"{scans_ok} scans answered 200 but {stored.scans} are stored")
-    acknowledged = {o.subject for o in outcomes if o.kind.startswith("domain create") and o.status in (201, 409)}
+    acknowledged = {o.subject for o in outcomes
+                    if o.subject is not None and o.kind.startswith("domain create") and o.status in (201, 409)}
     missing = sorted(name for name in acknowledged if name not in stored.domains)
     v.say(f"  domain creates acknowledged (201, or 409 on a retry): {len(acknowledged)}; of these in the "
           f"database: {len(acknowledged) - len(missing)}")
