@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet.fleet import MONITORED, Fleet, Tenant
 from fleet.load import Driver, Outcome, paced
+from fleet.procs import STOPPING
 from fleet.reports import GeneratedReport, generate
 from fleet.verdict import (
     RateCheck,
@@ -78,6 +79,8 @@ class Chaos(threading.Thread):
         due = self.start_time + fraction * self.duration
         while self.fleet.timeline.now() < due:
             time.sleep(0.05)
+        if STOPPING.is_set():
+            return
         try:
             action()
         except Exception as exc:  # a failed disruption is reported, the run goes on
@@ -259,10 +262,14 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
     chaos = Chaos(fleet, driver, args.duration, limited[2])
     load_start = tl.now()
     deadline = load_start + args.duration * 2
-    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+    pool = ThreadPoolExecutor(max_workers=args.concurrency)
+    try:
         chaos.start()
         futures = paced(ops, args.duration, pool, tl, deadline)
         errors = [f.exception() for f in futures]
+    finally:
+        # Interrupted: queued operations are dropped, running ones end on the closed driver.
+        pool.shutdown(wait=False, cancel_futures=True)
     chaos.done.wait(timeout=args.duration)
     load_end = tl.now()
 
@@ -359,7 +366,7 @@ def main() -> None:
     code = 2
     try:
         code = run(fleet, args)
-    except (Exception, KeyboardInterrupt) as exc:
+    except (Exception, KeyboardInterrupt, SystemExit) as exc:
         print(f"fleet test aborted: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = 2
     finally:

@@ -11,7 +11,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .procs import BIN, ROOT, Instance, PrivateRedis, ThrowawayDatabase, Timeline
+from .procs import BIN, ROOT, STOPPING, Instance, PrivateRedis, ThrowawayDatabase, Timeline
 
 sys.path.insert(0, str(ROOT))
 
@@ -128,6 +128,7 @@ class Fleet:
 
     def close(self, keep: bool = False) -> list[str]:
         """Stop and remove everything, each step on its own; returns what could not be cleaned."""
+        STOPPING.set()
         problems = []
         steps = [
             *(("stop " + p.name, p.stop) for p in self.workers + self.instances),

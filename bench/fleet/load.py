@@ -70,8 +70,10 @@ class Driver:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._turn = itertools.count()
+        self.closed = False
 
     def close(self) -> None:
+        self.closed = True
         for c in self.clients.values():
             c.close()
 
@@ -90,9 +92,11 @@ class Driver:
         headers = {"Authorization": f"Bearer {token or self.token}", "X-Request-Id": rid, **kw.pop("headers", {})}
         start = self.timeline.now()
         body: Any = None
+        if self.closed:  # the run is being torn down: answer at once, record nothing
+            return Outcome(seq, kind, instance, method, path, start, start, None, error="Stopped"), None
         try:
             r = self.clients[instance].request(method, path, headers=headers, **kw)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, RuntimeError) as exc:  # RuntimeError: closed while in flight
             outcome = Outcome(seq, kind, instance, method, path, start, self.timeline.now(), None,
                               error=type(exc).__name__, request_id=rid, key=key, subject=subject)
         else:
@@ -142,6 +146,8 @@ class Driver:
             if outcome.status in (200, 201) or (outcome.status is not None and 400 <= outcome.status < 500
                                                 and outcome.status != 429):
                 return outcome
+            if self.closed:
+                break
             name = self.other(name)
             time.sleep(RETRY_PAUSE)
         assert outcome is not None

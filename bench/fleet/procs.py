@@ -49,8 +49,17 @@ def _die_with_parent() -> None:
 _LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-launcher")
 
 
+# Set when the harness starts tearing down: from then on nothing may start a process.
+STOPPING = threading.Event()
+
+
 def spawn(argv: list[str], log: IO[bytes], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start a child writing to `log`; it is killed if the harness dies without cleaning up."""
+    """Start a child writing to `log`; it is killed if the harness dies without cleaning up.
+
+    Raises RuntimeError once the harness is tearing down.
+    """
+    if STOPPING.is_set():
+        raise RuntimeError("the fleet is being torn down")
     future = _LAUNCHER.submit(subprocess.Popen, argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                               preexec_fn=_die_with_parent)
     return future.result()
