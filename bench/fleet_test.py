@@ -55,6 +55,8 @@ from fleet.verdict import (
 HARD_LIMIT = 300
 # The report uploaded to instance B as it is killed, and how long after it was sent.
 LARGE_INDEX, LARGE_RECORDS, KILL_AFTER = 99999, 20000, 0.5
+# Seconds its answer may take: one transaction of 20,000 records takes 7-20 s on a busy 2-core machine.
+LARGE_TIMEOUT = 90.0
 # The limiter tries a Redis it lost again after this many seconds (sentinel/ratelimit/limiter.py).
 LIMITER_RETRY = 2.0
 
@@ -121,7 +123,7 @@ class Chaos(threading.Thread):
         large = generate(random.Random(0), LARGE_INDEX, MONITORED[0], records=LARGE_RECORDS)
         self.extra_reports.append(large)
         uploader = threading.Thread(target=self.driver.upload, args=(large, instance.name, "upload (large, to B as "
-                                                                     "it is killed)"), daemon=True)
+                                                                     "it is killed)", LARGE_TIMEOUT), daemon=True)
         uploader.start()
         self.pending.append(uploader)
         time.sleep(KILL_AFTER)

@@ -134,15 +134,19 @@ class Driver:
     def read(self, kind: str, path: str) -> None:
         self.routed(kind, "GET", path)
 
-    def upload(self, report: GeneratedReport, instance: str | None = None, kind: str = "upload") -> Outcome:
-        """Upload until an answer says stored (201) or already stored (200), within the attempts."""
+    def upload(self, report: GeneratedReport, instance: str | None = None, kind: str = "upload",
+               timeout: float | None = None) -> Outcome:
+        """Upload until an answer says stored (201) or already stored (200), within the attempts.
+
+        `timeout`: seconds to wait for each answer (a large report takes long on a busy machine)."""
+        extra: dict[str, Any] = {"timeout": httpx.Timeout(timeout, connect=3.0)} if timeout else {}
         path = f"/api/organizations/{self.org_id}/reports"
         name = instance or self.next_instance()
         outcome: Outcome | None = None
         for attempt in range(UPLOAD_ATTEMPTS):
             outcome, _ = self.routed(kind if attempt == 0 else "upload (retry)", "POST", path, name,
                                      content=report.body, headers={"Content-Type": report.media_type},
-                                     key=report.key)
+                                     key=report.key, **extra)
             if outcome.status in (200, 201) or (outcome.status is not None and 400 <= outcome.status < 500
                                                 and outcome.status != 429):
                 return outcome

@@ -190,7 +190,8 @@ _UNHANDLED = re.compile(r"unhandled error \(request (\S+)\)")
 # The start of the next log record (ours, or uvicorn's) ends a traceback.
 _LOG_RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|(INFO|WARNING|ERROR|DEBUG|CRITICAL):)")
 # "sqlalchemy.exc.OperationalError: (psycopg.OperationalError) ...": the last one is the outermost.
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: |$)")
+# PostgreSQL's own "DETAIL:" and "CONTEXT:" lines are not exceptions.
+_EXCEPTION_LINE = re.compile(r"^(?![A-Z]+:)[A-Za-z_][\w.]*(: |$)")
 
 
 class Instance:
