@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
 import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .procs import BIN, ROOT, STOPPING, Instance, PrivateRedis, ThrowawayDatabase, Timeline
+from .procs import ROOT, STOPPING, Instance, PrivateRedis, ThrowawayDatabase, Timeline
 
 sys.path.insert(0, str(ROOT))
 
@@ -82,8 +80,15 @@ class Fleet:
         self.redis.start()
         self.dns = LoopbackDnsServer([zone_text()]).start()
         env = self.env()
-        # One migration before any instance starts: instances migrating at once would race.
-        self.cli("migrate")
+        # One migration before any instance starts: instances migrating at once would race
+        # (two `migrate` on a fresh database: one fails on alembic_version). What `migrate` runs.
+        from sentinel.store.db import Database
+
+        database = Database(self.db.url)
+        try:
+            database.migrate()
+        finally:
+            database.dispose()
         self.instances = [Instance(name, env, self.workdir) for name in ("A", "B")]
         # Started together, as a deployment would; each still migrates (a no-op by now) first.
         began = [(instance, instance.start(wait=False)) for instance in self.instances]
@@ -94,13 +99,6 @@ class Fleet:
             self.workers = [Instance(f"worker{i}", env, self.workdir, self.worker_command) for i in (1, 2)]
             for worker in self.workers:
                 worker.start()
-
-    def cli(self, *args: str) -> str:
-        result = subprocess.run([str(BIN / "mailsentinel"), *args], env=self.env(), capture_output=True, text=True,
-                                timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError(f"mailsentinel {' '.join(args)} failed: {result.stderr[-2000:]}")
-        return result.stdout
 
     def bootstrap(self, label: str, plan: str) -> Tenant:
         """A user owning an organization on `plan`, with a token: through the services, as the CLI does."""
@@ -116,8 +114,15 @@ class Fleet:
 
     def find_worker_command(self) -> str | None:
         """`worker` once the product has one (webhook delivery is a later issue); None today."""
-        help_text = subprocess.run([str(BIN / "mailsentinel"), "--help"], capture_output=True, text=True).stdout
-        return "worker" if re.search(r"\bworker\b", help_text) else None
+        import argparse
+
+        from sentinel.cli import build_parser
+
+        commands: set[str] = set()
+        for action in build_parser()._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                commands.update(action.choices)
+        return "worker" if "worker" in commands else None
 
     def dead_processes(self) -> list[str]:
         """The processes of the fleet that are not running (none, when all is well)."""
