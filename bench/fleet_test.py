@@ -37,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet.fleet import MONITORED, Fleet, Tenant
-from fleet.load import Driver, Outcome, paced
+from fleet.load import UPLOAD_ATTEMPTS, Driver, Outcome, paced
 from fleet.procs import STOPPING
 from fleet.reports import GeneratedReport, generate
 from fleet.verdict import (
@@ -292,7 +292,7 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
     accepted = {o.key for o in driver.outcomes if o.key is not None and o.status in (200, 201)}
     for report in reports:
         if report.key not in accepted:
-            driver.upload(report, kind="upload (final retry)")
+            driver.upload(report, kind="upload (final retry)", attempts=2 * UPLOAD_ATTEMPTS)
 
     stored = stored_facts(fleet, main_tenant.org_id)
     for o in driver.outcomes:

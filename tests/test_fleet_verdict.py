@@ -49,8 +49,10 @@ def test_no_answer_while_nothing_was_down_fails_but_a_dead_instance_may_refuse()
     assert any("no answer" in f for f in failures_of_requests(outcome(None, error="ReadError")))
 
 
-def test_an_unexpected_4xx_fails_but_a_429_of_the_measured_organization_does_not() -> None:
+def test_an_unexpected_4xx_fails_but_a_429_with_retry_after_does_not() -> None:
     assert failures_of_requests(outcome(429, kind="rate limit", retry_after="3")) == []
+    assert failures_of_requests(outcome(429, kind="upload", retry_after="1")) == []
+    assert any("429 without Retry-After" in f for f in failures_of_requests(outcome(429, kind="upload")))
     assert any("unexpected 400" in f for f in failures_of_requests(outcome(400, code="VALIDATION_ERROR")))
 
 

@@ -22,6 +22,7 @@ from .reports import GeneratedReport
 
 UPLOAD_ATTEMPTS = 6
 RETRY_PAUSE = 1.0
+MAX_PAUSE = 6.0
 TIMEOUT = httpx.Timeout(20.0, connect=3.0)
 
 
@@ -52,6 +53,14 @@ class Outcome:
     @property
     def refused(self) -> bool:
         return self.error == "ConnectError"
+
+
+def pause(outcome: Outcome) -> float:
+    """Seconds to wait before trying again: Retry-After when the answer gave one, within bounds."""
+    try:
+        return min(MAX_PAUSE, max(RETRY_PAUSE, float(outcome.retry_after or RETRY_PAUSE)))
+    except ValueError:
+        return RETRY_PAUSE
 
 
 class Driver:
@@ -135,15 +144,16 @@ class Driver:
         self.routed(kind, "GET", path)
 
     def upload(self, report: GeneratedReport, instance: str | None = None, kind: str = "upload",
-               timeout: float | None = None) -> Outcome:
-        """Upload until an answer says stored (201) or already stored (200), within the attempts.
+               timeout: float | None = None, attempts: int = UPLOAD_ATTEMPTS) -> Outcome:
+        """Upload until an answer says stored (201) or already stored (200), within the attempts;
+        between attempts it waits as long as Retry-After says (1 to MAX_PAUSE seconds).
 
         `timeout`: seconds to wait for each answer (a large report takes long on a busy machine)."""
         extra: dict[str, Any] = {"timeout": httpx.Timeout(timeout, connect=3.0)} if timeout else {}
         path = f"/api/organizations/{self.org_id}/reports"
         name = instance or self.next_instance()
         outcome: Outcome | None = None
-        for attempt in range(UPLOAD_ATTEMPTS):
+        for attempt in range(attempts):
             outcome, _ = self.routed(kind if attempt == 0 else "upload (retry)", "POST", path, name,
                                      content=report.body, headers={"Content-Type": report.media_type},
                                      key=report.key, **extra)
@@ -153,7 +163,7 @@ class Driver:
             if self.closed:
                 break
             name = self.other(name)
-            time.sleep(RETRY_PAUSE)
+            time.sleep(pause(outcome))
         assert outcome is not None
         return outcome
 
@@ -178,7 +188,7 @@ class Driver:
                                      json={"domain": name}, subject=name)
             if outcome.status is not None and outcome.status < 500 and outcome.status != 429:
                 return
-            time.sleep(RETRY_PAUSE)
+            time.sleep(pause(outcome))
 
     def scan(self, domain_id: str) -> None:
         self.routed("scan", "POST", f"/api/domains/{domain_id}/scan")

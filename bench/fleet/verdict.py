@@ -1,7 +1,7 @@
 """What the fleet test prints and the rules that fail it.
 
-Fails on: a 500; a 503 without Retry-After; any 5xx, or a request left unanswered, while
-nothing it depends on was down; a report accepted but not stored, stored twice, stored
+Fails on: a 500; a 503 or 429 without Retry-After; any 5xx, or a request left unanswered,
+while nothing it depends on was down; any other 4xx (every request sent is valid); a report accepted but not stored, stored twice, stored
 partly, or never accepted; rollups or events out of step with the stored reports; a plan
 limit not exact across the instances while Redis was up; an acknowledged write missing.
 """
@@ -93,7 +93,10 @@ def judge_requests(v: Verdict, outcomes: list[Outcome], causes: dict[str, str]) 
         v.fail(f"{o.error} (no answer) while nothing was down at +{o.start:.1f} s on {o.instance} "
                f"{o.method} {o.path}")
     for o in outcomes:
-        if o.status is None or not 400 <= o.status < 500 or o.kind in RATE_KINDS:
+        if o.status == 429 and not o.retry_after:
+            v.fail(f"429 without Retry-After at +{o.start:.1f} s on {o.instance} {o.method} {o.path}")
+        # A 429 is back-pressure (plan limit, or a cap on uploads or scans in flight): allowed.
+        if o.status is None or not 400 <= o.status < 500 or o.status == 429:
             continue
         if o.status == 409 and o.kind == "domain create (retry)":
             continue  # created by the attempt whose answer was lost
