@@ -225,7 +225,7 @@ class Instance:
         while time.monotonic() - started < timeout:
             if self.proc is None or self.proc.poll() is not None:
                 code = None if self.proc is None else self.proc.returncode
-                raise RuntimeError(f"instance {self.name} exited with {code} (log {self.logs[-1]})")
+                raise RuntimeError(f"instance {self.name} exited with {code} at start: {self.last_error()}")
             try:
                 httpx.get(f"{self.url}/health", timeout=2)
                 return time.monotonic() - started
@@ -246,6 +246,12 @@ class Instance:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+
+    def last_error(self) -> str:
+        """The last exception line of the current incarnation's log (why it died)."""
+        lines = self.logs[-1].read_text(encoding="utf-8", errors="replace").splitlines() if self.logs else []
+        found = [line.strip() for line in lines if _EXCEPTION_LINE.match(line)]
+        return found[-1][:300] if found else (lines[-1][:300] if lines else "no output")
 
     def unhandled_errors(self) -> dict[str, str]:
         """request id -> the last exception line ("module.Error: message") logged for it."""
