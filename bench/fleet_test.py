@@ -57,6 +57,8 @@ HARD_LIMIT = 300
 LARGE_INDEX, LARGE_RECORDS, KILL_AFTER = 99999, 20000, 0.5
 # Seconds its answer may take: one transaction of 20,000 records takes 7-20 s on a busy 2-core machine.
 LARGE_TIMEOUT = 90.0
+# Starts of a killed instance before giving up (a supervisor restarts what dies at start).
+START_ATTEMPTS = 3
 # The limiter tries a Redis it lost again after this many seconds (sentinel/ratelimit/limiter.py).
 LIMITER_RETRY = 2.0
 
@@ -76,6 +78,7 @@ class Chaos(threading.Thread):
         self.done = threading.Event()
         self.extra_reports: list[GeneratedReport] = []
         self.pending: list[threading.Thread] = []
+        self.warnings: list[str] = []
 
     def at(self, fraction: float, action: Callable[[], None]) -> None:
         due = self.start_time + fraction * self.duration
@@ -139,12 +142,18 @@ class Chaos(threading.Thread):
             self.log.append(f"  +{w.start:6.2f} s  {worker.name}: kill -9, restarted")
 
         def restart() -> None:
-            # In its own thread, so the schedule goes on while the instance starts.
-            try:
-                ready = instance.start()
-            except Exception as exc:
-                self.errors.append(f"restarting {instance.name}: {exc}")
-                return
+            # In its own thread, so the schedule goes on while the instance starts. An instance
+            # that dies while starting is started again, as a supervisor (systemd) would, and
+            # the death is reported as a warning.
+            for attempt in range(1, START_ATTEMPTS + 1):
+                try:
+                    ready = instance.start()
+                    break
+                except Exception as exc:
+                    if attempt == START_ATTEMPTS or STOPPING.is_set():
+                        self.errors.append(f"restarting {instance.name}: {exc}")
+                        return
+                    self.warnings.append(f"+{tl.now():.1f} s {exc}; started again")
             tl.end(d)
             self.log.append(f"  +{d.end:6.2f} s  instance {instance.name} answering again ({ready:.1f} s to start)")
 
@@ -328,6 +337,8 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
             v.fail(f"load operation raised {type(e).__name__}: {e}")
     if len(ops) > len(errors):
         v.fail(f"only {len(errors)} of {len(ops)} operations started before the deadline")
+    v.say("warnings (not failures):")
+    v.lines += [f"  {w}" for w in chaos.warnings] or ["  none"]
     v.say(f"elapsed: {tl.now():.0f} s in all (setup included)")
     print("\n".join(v.lines))
     if v.failures:

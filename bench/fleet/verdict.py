@@ -1,9 +1,10 @@
 """What the fleet test prints and the rules that fail it.
 
 Fails on: a 500; a 503 or 429 without Retry-After; any 5xx, or a request left unanswered,
-while nothing it depends on was down; any other 4xx (every request sent is valid); a report accepted but not stored, stored twice, stored
-partly, or never accepted; rollups or events out of step with the stored reports; a plan
-limit not exact across the instances while Redis was up; an acknowledged write missing.
+while nothing it depends on was down; any other 4xx (every request sent is valid); a report
+accepted but not stored, stored twice, stored partly, or never accepted; rollups or events
+out of step with the stored reports; a plan limit not exact across the instances while Redis
+was up; an acknowledged write missing.
 """
 
 from __future__ import annotations
