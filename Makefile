@@ -10,7 +10,7 @@ BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz \
-	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation clean
+	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation fleet-test clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ bench-mock: $(STAMP) ## the mock vs Prism 5.14 (npm ci in bench/) and serve: req
 
 bench-starvation: $(STAMP) ## 60 scans against a 2 s resolver: slowest /health and other-org /api/me meanwhile
 	$(BIN)/python bench/bench_starvation.py
+
+fleet-test: $(STAMP) ## two serve instances on PostgreSQL + own Redis under disruption (~2 min; not in test)
+	$(BIN)/python bench/fleet_test.py
 
 bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation ## every benchmark
 

@@ -1,0 +1,1 @@
+"""The fleet test (bench/fleet_test.py): processes, load, disruptions and the verdict."""
