@@ -27,6 +27,8 @@ log = logging.getLogger("sentinel.store")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MEMORY_URLS = frozenset({"sqlite://", "sqlite:///:memory:"})
+# The PostgreSQL advisory lock migrations hold (any constant of this project's own).
+MIGRATION_LOCK_KEY = 0x6D61696C73656E74
 # SQLite's words for a lock or I/O wait that gave up; every other SQLite error is a bug.
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked", "database is busy", "disk i/o error",
                      "unable to open database")
@@ -277,6 +279,14 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as connection:
+            # Instances started together on one database migrate one after the other: the
+            # first upgrades, the rest find the schema at head (else they race on alembic_version).
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                # A migration may wait as long as the previous one takes, not the request lock timeout.
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

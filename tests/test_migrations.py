@@ -1,0 +1,65 @@
+"""Instances started together on a fresh database migrate it once, one after the other."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from sentinel.store.db import Database
+
+PARALLEL = 4
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own: a new SQLite file, or a new PostgreSQL database
+    beside MAILSENTINEL_TEST_DATABASE_URL's when that is set."""
+    base = os.environ.get("MAILSENTINEL_TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"ms_migrate_{secrets.token_hex(4)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_parallel_migrations_of_a_fresh_database_all_succeed(fresh_url: str) -> None:
+    databases = [Database(fresh_url) for _ in range(PARALLEL)]
+    barrier = threading.Barrier(PARALLEL)
+    errors: list[BaseException] = []
+
+    def migrate(db: Database) -> None:
+        barrier.wait()
+        try:
+            db.migrate()
+        except BaseException as exc:  # noqa: BLE001 - every failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(db,)) for db in databases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    try:
+        assert errors == []
+        with databases[0].engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert len(versions) == 1
+    finally:
+        for db in databases:
+            db.dispose()
