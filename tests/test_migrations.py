@@ -47,7 +47,7 @@ def test_parallel_migrations_of_a_fresh_database_all_succeed(fresh_url: str) -> 
         barrier.wait()
         try:
             db.migrate()
-        except BaseException as exc:  # noqa: BLE001 - every failure is the finding
+        except BaseException as exc:  # every failure is the finding
             errors.append(exc)
 
     threads = [threading.Thread(target=migrate, args=(db,)) for db in databases]
