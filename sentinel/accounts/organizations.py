@@ -36,10 +36,22 @@ def normalize_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+# What no reader sees: controls, blanks, zero-width characters, joiners, bidi controls,
+# Hangul fillers and variation selectors. Kept identical to the spec's DisplayName pattern.
+_INVISIBLE = (
+    "\x00-\x20\x7f-\xa0\xad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f"
+    "\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_VISIBLE = re.compile(f"[^{_INVISIBLE}]")
+
+
 def clean_name(raw: str, field: str, max_length: int = 200) -> str:
+    """Blanks collapsed; raises ValidationError for a name no reader could see, or too long."""
     name = " ".join(raw.split())
     if not name:
         raise ValidationError.field(field, f"{field} must not be blank.")
+    if not _VISIBLE.search(name):
+        raise ValidationError.field(field, f"{field} must contain a visible character.")
     if len(name) > max_length:
         raise ValidationError.field(field, f"{field} must be at most {max_length} characters.")
     return name
