@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.guard import LEDGER, Credentials
+from contract_tests.guard import LEDGER, Credentials, Ledger
 from mocks.ports import ZONES_DIR, static_https
 from sentinel.app import Services, build_services, create_app
 from sentinel.errors import SentinelError
@@ -201,13 +201,13 @@ def is_authenticated(case: Any) -> bool:
     return case.operation.definition.raw.get("security") != []
 
 
-def run_case(target: Target, case: Any, **kwargs: Any) -> Any:
+def run_case(target: Target, case: Any, ledger: Ledger = LEDGER, **kwargs: Any) -> Any:
     """Call and validate one case as a principal it cannot blind; the answer goes in the ledger."""
     world = world_for(target, case)
     use_real_ids(case, world)
     response = case.call(headers=world.credentials.headers)
     if is_authenticated(case):
-        LEDGER.record(target.name, operation_id(case), response.status_code, world.credentials)
+        ledger.record(target.name, operation_id(case), response.status_code, world.credentials)
     case.validate_response(response, **kwargs)
     return response
 
