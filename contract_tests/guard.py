@@ -51,10 +51,11 @@ class Ledger:
 
     statuses: dict[tuple[str, str], Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
 
-    def record(self, target: str, operation: str, status: int, credentials: Credentials) -> None:
-        """Count one answer; raises WentBlind when a 401/403 went to credentials that stopped working."""
+    def record(self, target: str, operation: str, status: int, credentials: Credentials | None) -> None:
+        """Count one answer (`credentials` None: the operation needs none); raises WentBlind when
+        a 401/403 went to credentials that stopped working."""
         self.statuses[(target, operation)][status] += 1
-        if status in BLIND_STATUSES and not credentials.still_valid():
+        if credentials is not None and status in BLIND_STATUSES and not credentials.still_valid():
             raise WentBlind(
                 f"{target}: {operation} answered {status} to {credentials.kind} credentials that no longer "
                 "authenticate; every case after this one would test the 401 path only. A fuzzed call "
