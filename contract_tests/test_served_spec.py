@@ -60,6 +60,8 @@ def test_swagger_ui_reads_the_served_spec(server: Any) -> None:
     page = httpx.get(f"{server.url}/api/ui/")
     assert page.status_code == 200
     assert '"/api/openapi.json"' in page.text or "'/api/openapi.json'" in page.text
+    # "Try it out" goes to the server that served the page (the mock too, on its own port).
+    assert httpx.get(f"{server.url}/api/openapi.json").json()["servers"][0]["url"] == "/"
 
 
 def test_only_reads_are_allowed(server: Any) -> None:
