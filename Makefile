@@ -9,7 +9,7 @@ BOOTSTRAP_EMAIL ?= owner@example.com
 BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz \
+.PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
 	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation fleet-test clean
 
 help: ## list the targets
@@ -51,6 +51,13 @@ test-postgres: $(STAMP) ## rerun the database tests on PostgreSQL (MAILSENTINEL_
 
 fuzz: $(STAMP) ## long schemathesis run against the app (many more examples)
 	MAILSENTINEL_FUZZ_EXAMPLES=500 $(BIN)/pytest -q contract_tests -p no:cacheprovider
+
+fuzz-live: $(STAMP) ## schemathesis CLI against URL with throwaway TOKEN and STRANGER tokens (README: Fuzzing a live deployment)
+	@test -n "$(URL)" -a -n "$(TOKEN)" -a -n "$(STRANGER)" || { echo "usage: make fuzz-live URL=http://127.0.0.1:8080 TOKEN=ms_live_... STRANGER=ms_live_... [EXAMPLES=100] [SEED=1]"; exit 2; }
+	$(BIN)/python -m contract_tests.live_fuzz --url "$(URL)" --token "$(TOKEN)" --stranger-token "$(STRANGER)" -- --max-examples $(or $(EXAMPLES),100) --seed $(or $(SEED),1)
+
+coverage-report: $(STAMP) ## per operationId: handler in serve, seeded 2xx on the mock, 2xx while fuzzed, SDKs
+	$(BIN)/python -m contract_tests.coverage
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)

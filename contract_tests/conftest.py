@@ -1,57 +1,244 @@
-"""The app under contract test: a fresh database, an enterprise tenant, the real ASGI stack.
+"""The apps under contract test (serve and the mock), the worlds the cases act in, and the
+one way a case is run: authenticated, recorded, and never with credentials it can destroy.
 
-schemathesis loads the schema when the test module is imported, so the target is
-built at import time too (a temporary SQLite file, or MAILSENTINEL_TEST_DATABASE_URL).
+schemathesis loads the schema when the test module is imported, so the targets are built at
+import time too (a temporary SQLite file, or MAILSENTINEL_TEST_DATABASE_URL).
+
+Cannot go blind, by construction: operations that can take the caller's own access away
+(every PATCH and DELETE, and token rotation) run each case as a fresh user with a fresh
+organization and token made for that case alone; the others share one long-lived world
+whose token, organization and membership no fuzzed call can address. Every answer is
+counted by `guard.LEDGER`, which fails the run when that construction breaks.
 """
 
 from __future__ import annotations
 
+import atexit
+import itertools
 import os
+import re
 import tempfile
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from contract_tests.guard import LEDGER, Credentials, Ledger
+from mocks.ports import ZONES_DIR, static_https
 from sentinel.app import Services, build_services, create_app
+from sentinel.errors import SentinelError
+from sentinel.pagination import PageRequest
 from sentinel.settings import Settings
+from tests.support.dns_server import LoopbackDnsServer
 
 EXAMPLES = int(os.environ.get("MAILSENTINEL_FUZZ_EXAMPLES", "25"))
+REPORT = Path(__file__).resolve().parent.parent / "mocks" / "reports" / "google.com!example.com!20260113.xml"
+# Limits that never bind (whatever plan a fuzzed PATCH picks), so every answer stays the operation's own.
+NO_LIMITS = ("free=100000000/0", "pro=100000000/0", "enterprise=100000000/0")
+_ID = re.compile(r"[a-z]{3}_[A-Za-z0-9]{1,40}")
+_serial = itertools.count(1)
+
+
+@dataclass
+class World:
+    """A principal and real IDs of what it owns, by path-parameter name."""
+
+    credentials: Credentials
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Target:
+    name: str
     app: Any
     services: Services
-    token: str
-    org_id: str
+    shared: World
+
+    @property
+    def token(self) -> str:
+        return self.shared.credentials.token
+
+    @property
+    def org_id(self) -> str:
+        return self.shared.ids["orgId"]
 
     @property
     def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        return self.shared.credentials.headers
+
+    def fresh_world(self, needs: set[str] | frozenset[str] = frozenset({"all"})) -> World:
+        return make_world(self.services, needs)
+
+
+def credentials(services: Services, token: str, kind: str) -> Credentials:
+    def still_valid() -> bool:
+        try:
+            services.tokens.authenticate(token)
+        except SentinelError:
+            return False
+        return True
+
+    return Credentials(token, still_valid, kind)
+
+
+def make_world(services: Services, needs: set[str] | frozenset[str], kind: str = "fresh") -> World:
+    """A new user owning a new enterprise organization, with what `needs` names (or "all")."""
+    n = next(_serial)
+    boot = services.organizations.bootstrap(f"contract-{n}@example.com", f"Contract {n}", "enterprise")
+    world = World(credentials(services, boot.token, kind), {"orgId": boot.organization_id, "tokenId": boot.token_id})
+    return fill(services, world, needs)
+
+
+def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> World:
+    """Add (or find) a second member, a domain, a report and a scan, as far as `needs` asks."""
+    want = (lambda name: True) if "all" in needs else needs.__contains__
+    principal = services.tokens.authenticate(world.credentials.token)
+    org_id = world.ids["orgId"]
+    if want("userId"):
+        members = services.organizations.list_members(principal, org_id, PageRequest(1, 100))["members"]
+        others = [m["userId"] for m in members if m["userId"] != principal.user_id]
+        world.ids["userId"] = (
+            others[0]
+            if others
+            else services.organizations.add_member(
+                principal, org_id, f"member-{next(_serial)}@example.com", "member", None
+            )["member"]["userId"]
+        )
+    if not (want("domainId") or want("reportId") or want("scanId")):
+        return world
+    domains = services.domains.list_for_org(principal, org_id, PageRequest(1, 100))["domains"]
+    named = {d["domain"]: d["id"] for d in domains}
+    world.ids["domainId"] = (
+        named.get("example.com") or services.domains.create(principal, org_id, "example.com")["domain"]["id"]
+    )
+    if want("reportId"):
+        reports = services.reports.list_reports(principal, PageRequest(1, 1), organization_id=org_id)["reports"]
+        world.ids["reportId"] = (
+            reports[0]["id"]
+            if reports
+            else services.reports.upload(principal, org_id, REPORT.read_bytes()).report["id"]
+        )
+    if want("scanId"):
+        world.ids["scanId"] = services.scans.scan(principal, world.ids["domainId"])["id"]
+    return world
+
+
+def _settings(**overrides: Any) -> Settings:
+    # schemathesis sends thousands of requests, many deliberately unauthenticated.
+    return Settings(rate_limits=NO_LIMITS, auth_failures_per_minute=100_000_000, **overrides)
+
+
+_DNS: LoopbackDnsServer | None = None
+
+
+def loopback_dns() -> LoopbackDnsServer:
+    """One real DNS server on loopback answering from the mock's zone files, for serve's scans."""
+    global _DNS
+    if _DNS is None:
+        _DNS = LoopbackDnsServer(sorted(ZONES_DIR.glob("*.zone"))).start()
+        atexit.register(_DNS.stop)
+    return _DNS
 
 
 def make_target() -> Target:
     tmp = Path(tempfile.mkdtemp(prefix="mailsentinel-contract-"))
     url = os.environ.get("MAILSENTINEL_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'contract.db'}"
-    settings = Settings(
-        database_url=url,
-        nameservers=("127.0.0.1:9",),
-        dns_timeout=0.5,
-        dns_lifetime=1.0,
-        # schemathesis sends thousands of requests, many deliberately unauthenticated: limits
-        # high enough never to bind, so every response stays the operation's own (429 stays declared).
-        rate_limits=("enterprise=100000000/0",),
-        auth_failures_per_minute=100_000_000,
-    )
-    services = build_services(settings)
-    boot = services.organizations.bootstrap("contract@example.com", "Contract", "enterprise")
-    return Target(create_app(settings, services=services), services, boot.token, boot.organization_id)
+    settings = _settings(database_url=url, nameservers=(loopback_dns().nameserver,), dns_timeout=0.5, dns_lifetime=1.0)
+    # MTA-STS policies come from the mock's static pages: no HTTPS leaves the machine.
+    services = build_services(settings, https=static_https())
+    shared = make_world(services, {"all"}, kind="shared")
+    return Target("serve", create_app(settings, services=services), services, shared)
 
 
 def make_mock_target() -> Target:
-    """The mock, composed as `mailsentinel mock` composes it, acting with the seed's owner token."""
-    settings = Settings(rate_limits=("pro=100000000/0",), auth_failures_per_minute=100_000_000)
+    """The mock, composed as `mailsentinel mock` composes it, acting as the seed's owner."""
+    settings = _settings()
     services = build_services(settings, "mock")
     assert services.mock is not None
     owner = services.mock.tokens[0]
-    return Target(create_app(settings, "mock", services=services), services, owner.secret, owner.organization_id)
+    world = World(
+        credentials(services, owner.secret, "shared"), {"orgId": owner.organization_id, "tokenId": owner.token_id}
+    )
+    shared = fill(services, world, {"all"})
+    return Target("mock", create_app(settings, "mock", services=services), services, shared)
+
+
+def operation_id(case: Any) -> str:
+    return str(case.operation.definition.raw.get("operationId"))
+
+
+def can_take_access_away(operation: Any) -> bool:
+    """PATCH/DELETE and rotation can revoke, unbind or demote the caller; they get a world of their own."""
+    return operation.method.upper() in {"PATCH", "DELETE"} or str(operation.path).endswith("/rotate")
+
+
+def use_real_ids(case: Any, world: World) -> None:
+    """For the spec's examples and about half of the other cases whose path IDs are well-formed,
+    aim them at real resources.
+
+    Chosen from the generated values themselves, so a replayed case makes the same choice; a
+    malformed ID (a negative case) is left as generated.
+    """
+    params = dict(case.path_parameters or {})
+    examples = {p.name: p.definition.get("example") for p in case.operation.path_parameters}
+    # The spec's example IDs stand for real ones: the examples phase sends each just once.
+    from_examples = bool(params) and all(params[name] == examples.get(name) for name in params)
+    if not params or (not from_examples and zlib.crc32(repr(sorted(params.items())).encode()) % 2):
+        return
+    for name, value in params.items():
+        real = world.ids.get(name)
+        if real is None or not isinstance(value, str) or not _ID.fullmatch(value) or value[:4] != real[:4]:
+            return
+    case.path_parameters = {**params, **{name: world.ids[name] for name in params}}
+
+
+# The shared worlds already monitor example.com, the name the spec's create_domain example
+# adds: in a world of its own that example can succeed.
+OWN_WORLD_FOR_THE_EXAMPLE = {"create_domain"}
+
+
+def world_for(target: Target, case: Any) -> World:
+    if can_take_access_away(case.operation) or operation_id(case) in OWN_WORLD_FOR_THE_EXAMPLE:
+        return target.fresh_world({p.name for p in case.operation.path_parameters})
+    return target.shared
+
+
+def is_authenticated(case: Any) -> bool:
+    return case.operation.definition.raw.get("security") != []
+
+
+def run_case(target: Target, case: Any, ledger: Ledger = LEDGER, **kwargs: Any) -> Any:
+    """Call and validate one case as a principal it cannot blind; the answer goes in the ledger."""
+    world = world_for(target, case)
+    use_real_ids(case, world)
+    response = case.call(headers=world.credentials.headers)
+    credentials = world.credentials if is_authenticated(case) else None
+    ledger.record(target.name, operation_id(case), response.status_code, credentials)
+    case.validate_response(response, **kwargs)
+    return response
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if LEDGER.statuses:
+        LEDGER.save()
+
+
+@pytest.fixture
+def ledger_scope() -> Iterator[None]:
+    """Fails the test when an operation it exercised saw only 401/403 while authenticated."""
+    before = {key: sum(c.values()) for key, c in LEDGER.statuses.items()}
+    yield
+    touched = [key for key, counts in LEDGER.statuses.items() if sum(counts.values()) != before.get(key, 0)]
+    LEDGER.verify(touched)
+
+
+def _schemathesis_config() -> Any:
+    from schemathesis.config import SchemathesisConfig
+
+    return SchemathesisConfig.from_path(str(Path(__file__).resolve().parent.parent / "schemathesis.toml"))
+
+
+SCHEMATHESIS_CONFIG = _schemathesis_config()

@@ -100,3 +100,28 @@ def test_examples_match_their_schemas(where: str, schema: dict, example: object)
     wrapper = {**schema, "components": SPEC["components"]}
     errors = sorted(OAS30Validator(wrapper).iter_errors(example), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+
+# Redocly's recommended rules that once warned here: info-license-url, operation-4xx-response,
+# no-unused-components.
+
+
+def test_license_has_a_url() -> None:
+    assert SPEC["info"]["license"]["url"].startswith("https://")
+
+
+@pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[f"{m.upper()} {p}" for p, m, _ in OPERATIONS])
+def test_operation_documents_a_client_error(path: str, method: str, op: dict) -> None:
+    assert any(code.startswith("4") for code in op["responses"]), "no 4xx response"
+
+
+def test_every_component_is_used() -> None:
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    unused = [
+        f"{kind}/{name}"
+        for kind, items in SPEC["components"].items()
+        if kind != "securitySchemes"
+        for name in items
+        if f"#/components/{kind}/{name}\"" not in text and f"#/components/{kind}/{name}'" not in text
+    ]
+    assert not unused, unused

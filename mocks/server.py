@@ -11,6 +11,7 @@ from connexion.options import SwaggerUIOptions
 from mocks.ports import CONTROL_SPEC
 from mocks.prefer import PreferMiddleware, SpecIndex
 from sentinel.app import load_yaml
+from sentinel.web.spec import Document, documents_for
 from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 
 if TYPE_CHECKING:
@@ -23,18 +24,21 @@ def control_spec() -> dict[str, Any]:
     return load_yaml(CONTROL_SPEC)
 
 
-def install(app: AsyncApp, services: Services, spec: dict[str, Any]) -> dict[str, Any]:
+def install(app: AsyncApp, services: Services, spec: dict[str, Any], documents: dict[str, Document]) -> dict[str, Any]:
     """Mount the controls and the Prefer steps; returns `spec` with the control paths added
-    (for truthful Allow headers). Must run before the main API is added.
+    (for truthful Allow headers) and adds the control spec to the served `documents`.
+    Must run before the main API is added.
     """
     if services.mock is None:
         raise RuntimeError("Mock controls need services built in mock mode.")
+    controls = control_spec()
+    documents.update(documents_for(CONTROL_SPEC, controls, CONTROL_BASE + "/openapi.json"))
     app.add_api(
-        control_spec(),
+        controls,
         base_path=CONTROL_BASE,
         strict_validation=True,
         validator_map={"parameter": NamedParameterValidator, "body": BODY_VALIDATORS},
-        swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json", swagger_ui_path="/ui"),
+        swagger_ui_options=SwaggerUIOptions(serve_spec=False, spec_path="/openapi.json", swagger_ui_path="/ui"),
     )
     index = SpecIndex(spec)
     # Routed (to know the operation) but before security, so code=401 needs no token ...

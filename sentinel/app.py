@@ -42,6 +42,7 @@ from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.resolver import BlockingResolver
 from sentinel.web.responses import dumps
 from sentinel.web.routing import without_slash_redirects
+from sentinel.web.spec import SpecDocuments, documents_for
 from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ Mode = Literal["serve", "mock"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
+# Where the spec is served (and its .yaml sibling), as written.
+SPEC_URL = "/api/openapi.json"
 
 try:
     VERSION = version("mailsentinel-server")
@@ -203,11 +206,12 @@ def create_app(
     logging.getLogger("sentinel").setLevel(settings.log_level.upper())
     app = AsyncApp(__name__, specification_dir=str(ROOT), jsonifier=_CompactJson(), pythonic_params=True)
     spec = load_spec()
+    documents = documents_for(SPEC_PATH, spec, SPEC_URL)
     if mode == "mock":
         from mocks.server import install
 
         # Before the main API: its mount at "/" would otherwise claim /_mock too.
-        spec = install(app, services, spec)
+        spec = install(app, services, spec, documents)
     app.add_api(
         # Handed over parsed: connexion's own loading would parse the YAML again, slowly.
         load_spec(),
@@ -215,7 +219,8 @@ def create_app(
         validator_map={"parameter": NamedParameterValidator, "body": BODY_VALIDATORS},
         validate_responses=validate_responses,
         resolver=BlockingResolver(services.blocking, services.slow, services.admission),
-        swagger_ui_options=SwaggerUIOptions(spec_path="/api/openapi.json", swagger_ui_path="/api/ui"),
+        # The UI reads SPEC_URL, which SpecDocuments answers with the spec as written.
+        swagger_ui_options=SwaggerUIOptions(serve_spec=False, spec_path=SPEC_URL, swagger_ui_path="/api/ui"),
     )
     # After routing and the bearer-security step: nothing reads a body before the token is accepted.
     app.add_middleware(
@@ -226,6 +231,6 @@ def create_app(
     )
     web_errors.install(app, web_errors.AllowedMethods(spec))
     without_slash_redirects(app)
-    inner = SentinelMiddleware(app, services)
+    inner = SentinelMiddleware(SpecDocuments(app, documents), services)
     # Outside everything, so even the body-size refusals get X-RateLimit-* headers.
     return RateLimitHeaders(inner, services.limiter, settings.trusted_proxies)
