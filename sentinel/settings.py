@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sentinel.errors import ValidationError
+from sentinel.net.policy import parse_networks
 
 DEFAULT_DATABASE_FILE = "mailsentinel.db"
 
@@ -38,8 +39,8 @@ class Settings:
     # Plan limits as "plan=per_minute/per_day" overrides, e.g. "free=600/10000".
     rate_limits: tuple[str, ...] = ()
     auth_failures_per_minute: int = 30
-    # Networks that outbound HTTPS (MTA-STS policies, BIMI logos) may reach despite not
-    # being public, e.g. "127.0.0.0/8" in tests; empty in production (SSRF guard).
+    # Networks that outbound fetches (MTA-STS policies, BIMI logos, webhooks) may reach
+    # despite sentinel.net.policy, e.g. "127.0.0.0/8" in tests; empty in production.
     allowed_target_networks: tuple[str, ...] = ()
     https_ca_bundle: str | None = None
     mta_sts_port: int = 443
@@ -93,6 +94,8 @@ class Settings:
         }
         values.update({k: v for k, v in simple.items() if v is not None})
         values.update(overrides)
+        # Fail at start-up, not at the first fetch, on an allow-list entry that is no network.
+        parse_networks(values.get("allowed_target_networks", ()))
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> Settings:
