@@ -10,7 +10,7 @@ BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz \
-	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock clean
+	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-abuse clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ bench-ratelimit: $(STAMP) ## rate limiter cost: req/s with it off, memory storag
 
 bench-mock: $(STAMP) ## the mock vs Prism 5.14 (npm ci in bench/) and serve: req/s and p99, list and create
 	$(BIN)/python bench/bench_mock.py
+
+bench-abuse: $(STAMP) ## the issue #9 probes on a live server: statuses, peak RSS, slowest /health (ARGS="--postgres URL")
+	$(BIN)/python bench/bench_abuse.py $(ARGS)
 
 bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock ## every benchmark
 

@@ -8,6 +8,7 @@ import json
 import select
 import socket
 import threading
+import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -46,11 +47,16 @@ def _readable(sock: socket.socket) -> bool:
     return bool(select.select([sock], [], [], 0)[0])
 
 
-def send_until_answered(sock: socket.socket, pieces: Any, send_timeout: float = 5.0) -> tuple[str | None, int]:
-    """Send pieces until the server answers or closes; (status or None, bytes sent)."""
+def send_until_answered(sock: socket.socket, pieces: Any, send_timeout: float = 5.0,
+                        limit_s: float = 15.0) -> tuple[str | None, int]:
+    """Send pieces until the server answers or closes, for at most ``limit_s``;
+    (status, "stalled" when it stopped reading, "slow" past the limit, or None; bytes sent)."""
     sent = 0
     sock.settimeout(send_timeout)
+    deadline = time.monotonic() + limit_s
     for piece in pieces:
+        if time.monotonic() > deadline:
+            return read_status(sock, 1) or "slow", sent
         if _readable(sock):
             return read_status(sock, 5), sent
         try:

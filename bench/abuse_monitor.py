@@ -52,7 +52,7 @@ class Poller(threading.Thread):
         while not self.stop.is_set():
             started = time.perf_counter()
             try:
-                conn = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=30)
+                conn = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=10)
                 conn.request("GET", self.url.path or "/", headers=headers)
                 response = conn.getresponse()
                 response.read()
@@ -92,7 +92,7 @@ def main() -> None:
                 os.kill(args.pid, signal.SIGKILL)
         stop.wait(0.02)
     for p in pollers:
-        p.join(35)
+        p.join(15)
     print(json.dumps({
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "killed_over_cap": killed,
