@@ -145,8 +145,8 @@ def d2_huge_headers(b: Bench, o: Outcome) -> None:
             o.count(status)
     most = max(sent for _, sent in results) if results else 0
     o.note(f"header bytes the server took before answering: up to {most / MIB:.1f} MiB per connection")
-    o.check(all("all sent" not in s for s, _ in results),
-            f"{sum('all sent' in s for s, _ in results)} of 4 connections sent all 128 MiB of header")
+    # Kernel buffers on loopback absorb a few MiB a server never read; past 16 MiB it was reading.
+    o.check(most < 16 * MIB, f"the server read {most / MIB:.0f} MiB of one request's header without refusing it")
     o.check(status != "401", f"the 32 MiB Authorization header was read whole and answered {status}")
     o.note(f"32 MiB Authorization: {status} after {sent / MIB:.1f} MiB")
 
