@@ -12,6 +12,7 @@ decoding of the embedded address can refuse the two hosts.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import threading
@@ -23,6 +24,7 @@ from sentinel.dns.client import make_dns_client
 from sentinel.dns.https import HttpxFetcher
 from sentinel.dns.scanner import Scanner
 from sentinel.net import AddressPolicy, OutboundError, pinned_request
+from tests.dns.https_server import LoopbackHttpsServer
 from tests.support.dns_server import LoopbackDnsServer
 
 ZONE = """
@@ -158,8 +160,6 @@ def test_a_vetted_address_does_reach_the_listener(dns_server, listener, attempts
 
 def test_pinned_request_refuses_without_connecting(dns_server, listener, attempts):
     """The seam webhooks will use: a POST to a refused name raises ``refused``."""
-    import asyncio
-
     client = make_dns_client([dns_server.nameserver], timeout=0.5, lifetime=1.0)
     policy = AddressPolicy(ALLOW)
     with pytest.raises(OutboundError) as caught:
@@ -172,3 +172,24 @@ def test_pinned_request_refuses_without_connecting(dns_server, listener, attempt
                                    policy=policy, port=listener.port))
     assert caught.value.kind == "url"
     assert attempts == [] and listener.accepted == 0
+
+
+def test_pinned_connect_keeps_the_name_for_host_and_certificate(dns_server, attempts, tmp_path):
+    """Connected to the vetted 127.0.0.1, yet Host and certificate check use the name: a
+    certificate valid for 127.0.0.1 but not for the name is refused before any request."""
+    client = make_dns_client([dns_server.nameserver], timeout=0.5, lifetime=1.0)
+    url = "https://mta-sts.direct.pin.example.net/.well-known/mta-sts.txt"
+    with LoopbackHttpsServer({"/.well-known/mta-sts.txt": "policy"}, ["mta-sts.direct.pin.example.net"],
+                             tmp_path) as srv:
+        fetcher = HttpxFetcher(client, ca_bundle=str(srv.ca_file), port=srv.port, allow_networks=ALLOW)
+        fetched = asyncio.run(fetcher.get(url))
+    assert (fetched.status, fetched.http_status, fetched.body) == ("ok", 200, "policy")
+    assert srv.requests == [("mta-sts.direct.pin.example.net", "/.well-known/mta-sts.txt")]
+    assert attempts == [("127.0.0.1", srv.port)]
+    other = tmp_path / "other"
+    other.mkdir()
+    with LoopbackHttpsServer({"/.well-known/mta-sts.txt": "policy"}, ["elsewhere.example.org"], other) as srv:
+        fetcher = HttpxFetcher(client, ca_bundle=str(srv.ca_file), port=srv.port, allow_networks=ALLOW)
+        fetched = asyncio.run(fetcher.get(url))
+    assert fetched.status == "error" and "certificate" in (fetched.error or "").lower(), fetched
+    assert srv.requests == []
