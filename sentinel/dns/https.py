@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from sentinel.dns.client import DnsClient
-from sentinel.net import AddressPolicy, OutboundError, pinned_request
+from sentinel.net.pinned import OutboundError, pinned_request
+from sentinel.net.policy import AddressPolicy
 
 MAX_BODY = 64 * 1024  # RFC 8461 §3.3: policies are small; we cap what we read.
 
@@ -54,7 +55,7 @@ class StaticFetcher:
 
 
 class HttpxFetcher:
-    """GETs over ``sentinel.net.pinned_request``, resolving through the scan's DNS client.
+    """GETs over ``sentinel.net.pinned.pinned_request``, resolving through the scan's DNS client.
 
     ``allow_networks`` lists networks exempt from the public-address rule (tests pass
     loopback); ``port`` overrides 443; ``ca_bundle`` replaces the system trust store.

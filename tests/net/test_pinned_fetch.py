@@ -23,7 +23,8 @@ import pytest
 from sentinel.dns.client import make_dns_client
 from sentinel.dns.https import HttpxFetcher
 from sentinel.dns.scanner import Scanner
-from sentinel.net import AddressPolicy, OutboundError, pinned_request
+from sentinel.net import AddressPolicy
+from sentinel.net.pinned import OutboundError, pinned_request
 from tests.dns.https_server import LoopbackHttpsServer
 from tests.support.dns_server import LoopbackDnsServer
 
