@@ -10,7 +10,7 @@ BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
-	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation fleet-test clean
+	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-abuse fleet-test clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ bench-starvation: $(STAMP) ## 60 scans against a 2 s resolver: slowest /health a
 
 fleet-test: $(STAMP) ## two serve instances on PostgreSQL + own Redis under disruption (~2 min; not in test)
 	$(BIN)/python bench/fleet_test.py
+
+bench-abuse: $(STAMP) ## the hardening probes on a live server: statuses, peak RSS, slowest /health (ARGS="--postgres URL")
+	$(BIN)/python bench/bench_abuse.py $(ARGS)
 
 bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation ## every benchmark
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sentinel.errors import ValidationError
+from sentinel.net.policy import parse_networks
 
 DEFAULT_DATABASE_FILE = "mailsentinel.db"
 
@@ -49,8 +50,8 @@ class Settings:
     # Plan limits as "plan=per_minute/per_day" overrides, e.g. "free=600/10000".
     rate_limits: tuple[str, ...] = ()
     auth_failures_per_minute: int = 30
-    # Networks that outbound HTTPS (MTA-STS policies, BIMI logos) may reach despite not
-    # being public, e.g. "127.0.0.0/8" in tests; empty in production (SSRF guard).
+    # Networks that outbound fetches (MTA-STS policies, BIMI logos, webhooks) may reach
+    # despite sentinel.net.policy, e.g. "127.0.0.0/8" in tests; empty in production.
     allowed_target_networks: tuple[str, ...] = ()
     https_ca_bundle: str | None = None
     mta_sts_port: int = 443
@@ -109,6 +110,8 @@ class Settings:
                 raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {value!r}.")
         if self.db_pool_size < 0:
             raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
+        # Fail at start-up, not at the first fetch, on an allow-list entry that is no network.
+        parse_networks(self.allowed_target_networks)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
@@ -189,8 +192,8 @@ VARIABLES: tuple[Variable, ...] = (
              SERVERS),
     Variable("trusted_proxies", "list", "comma-separated proxy addresses or networks whose `X-Forwarded-For` "
              "is believed", SERVERS),
-    Variable("allowed_target_networks", "list", "comma-separated networks outbound HTTPS (MTA-STS policies) may "
-             "reach although not public, e.g. `127.0.0.0/8` for tests; leave unset in production", DNS),
+    Variable("allowed_target_networks", "list", "comma-separated networks outbound fetches may reach despite the "
+             "address policy, e.g. `127.0.0.0/8` for a local test server; leave unset in production", DNS),
     Variable("https_ca_bundle", "text", "CA bundle (PEM file) for outbound HTTPS instead of the system's", DNS),
     Variable("mta_sts_port", "int", "port MTA-STS policies are fetched from", DNS),
     Variable("worker_threads", "int", "threads for request handlers and token checks", SERVERS),

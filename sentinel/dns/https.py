@@ -1,26 +1,23 @@
 """The HTTPS seam for MTA-STS policies: ``HttpsFetcher`` and its implementations.
 
-``HttpxFetcher`` resolves the host through the scan's ``DnsClient`` (never the system
-resolver), refuses non-public addresses unless allowed (SSRF guard), connects to the
-address with SNI and Host set to the name, verifies the certificate, follows no
-redirects and caps time and body size. ``StaticFetcher`` serves fixed bodies (mock mode).
+``HttpxFetcher`` fetches through ``sentinel.net`` (the one outbound policy): the host is
+resolved through the scan's ``DnsClient`` (never the system resolver), every address is
+vetted by ``AddressPolicy`` (SSRF guard), the connection goes to a vetted address only with
+SNI and Host set to the name, the certificate is verified, no redirect is followed and time
+and body size are capped. ``StaticFetcher`` serves fixed bodies (mock mode).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
-
-import httpx
 
 from sentinel.dns.client import DnsClient
+from sentinel.net.pinned import OutboundError, pinned_request
+from sentinel.net.policy import AddressPolicy
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_BODY = 64 * 1024  # RFC 8461 §3.3: policies are small; we cap what we read.
 
 
@@ -58,10 +55,11 @@ class StaticFetcher:
 
 
 class HttpxFetcher:
-    """httpx GETs to addresses found through the scan's DNS client.
+    """GETs over ``sentinel.net.pinned.pinned_request``, resolving through the scan's DNS client.
 
     ``allow_networks`` lists networks exempt from the public-address rule (tests pass
     loopback); ``port`` overrides 443; ``ca_bundle`` replaces the system trust store.
+    Raises ValidationError when an ``allow_networks`` entry is not a network.
     """
 
     def __init__(
@@ -78,7 +76,7 @@ class HttpxFetcher:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.port = port
-        self.allowed: list[IPNetwork] = [ipaddress.ip_network(n) for n in allow_networks]
+        self.policy = AddressPolicy(allow_networks)
         self._ssl = ssl.create_default_context(cafile=ca_bundle)
 
     def with_dns(self, client: DnsClient) -> HttpxFetcher:
@@ -88,55 +86,16 @@ class HttpxFetcher:
         clone.dns = client
         return clone
 
-    def _permitted(self, address: str) -> bool:
-        ip = ipaddress.ip_address(address)
-        if any(ip in net for net in self.allowed):
-            return True
-        return ip.is_global
-
-    async def _address(self, host: str) -> tuple[str | None, str | None]:
-        a, aaaa = await asyncio.gather(self.dns.query(host, "A"), self.dns.query(host, "AAAA"))
-        addresses = [*a.records, *aaaa.records]
-        if not addresses:
-            failed = a if a.failed else aaaa if aaaa.failed else None
-            return None, failed.error if failed else f"{host} has no address record"
-        permitted = [ip for ip in addresses if self._permitted(ip)]
-        if not permitted:
-            return None, f"{host} resolves only to non-public addresses; not fetched"
-        return permitted[0], None
-
     async def get(self, url: str) -> FetchResult:
         """GET ``url`` (https only). Never raises."""
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname:
-            return FetchResult(url, "error", error="only https:// URLs are fetched")
-        host = parts.hostname
-        address, problem = await self._address(host)
-        if address is None:
-            return FetchResult(url, "error", error=problem)
-        port = self.port or parts.port or 443
-        netloc = f"[{address}]" if ":" in address else address
-        target = f"https://{netloc}:{port}{parts.path or '/'}"
-        if parts.query:
-            target += f"?{parts.query}"
         try:
-            async with httpx.AsyncClient(
-                verify=self._ssl, timeout=self.timeout, follow_redirects=False, trust_env=False
-            ) as http, http.stream(
-                "GET", target, headers={"Host": host, "User-Agent": "MailSentinel/0.1"},
-                extensions={"sni_hostname": host},
-            ) as response:
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > self.max_bytes:
-                        return FetchResult(url, "error", response.status_code,
-                                           error=f"response larger than {self.max_bytes} bytes")
-                return FetchResult(
-                    url, "ok", response.status_code, response.headers.get("content-type"),
-                    body.decode("utf-8", errors="replace"),
-                )
-        except httpx.HTTPError as exc:
-            return FetchResult(url, "error", error=f"HTTPS fetch failed: {exc or type(exc)}")
-        except (OSError, ssl.SSLError) as exc:
-            return FetchResult(url, "error", error=f"HTTPS fetch failed: {exc}")
+            response = await pinned_request(
+                "GET", url, dns=self.dns, policy=self.policy, timeout=self.timeout,
+                max_bytes=self.max_bytes, ssl_context=self._ssl, port=self.port)
+        except OutboundError as exc:
+            if exc.kind in ("connect", "timeout", "protocol"):
+                return FetchResult(url, "error", exc.http_status,
+                                   error=f"HTTPS fetch failed: {exc.message}")
+            return FetchResult(url, "error", exc.http_status, error=exc.message)
+        return FetchResult(url, "ok", response.status, response.header("content-type"),
+                           response.body.decode("utf-8", errors="replace"))
