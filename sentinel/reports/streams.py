@@ -15,6 +15,8 @@ from sentinel.errors import InvalidReport
 from .limits import exceeded
 
 CHUNK = 64 * 1024
+#: Compressed bytes taken at a time: small, so a bomb's ratio is judged early.
+INPUT_CHUNK = 16 * 1024
 
 
 class Readable(Protocol):
@@ -196,7 +198,7 @@ class GunzipStream:
             if pending:
                 data = pending
             else:
-                data = self._stream.read(CHUNK)
+                data = self._stream.read(INPUT_CHUNK)
                 self.consumed += len(data)
                 if not data:
                     if self._started and not self._inflate.eof:
