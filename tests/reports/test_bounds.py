@@ -11,7 +11,7 @@ import zlib
 import pytest
 
 from sentinel.errors import InvalidReport
-from sentinel.reports import ParseLimits, open_report, parse_report, to_api
+from sentinel.reports import DEFAULT_LIMITS, ParseLimits, open_report, parse_report, to_api
 
 from .support import HEADER, record, report_xml
 
@@ -33,7 +33,7 @@ def bad_record(i: int) -> str:
     return f"<record><row><source_ip>not-an-ip-{i}</source_ip><count>1</count></row></record>\n"
 
 
-def records_read_before_refusal(data: bytes | io.BytesIO, limits: ParseLimits = ParseLimits()
+def records_read_before_refusal(data: bytes | io.BytesIO, limits: ParseLimits = DEFAULT_LIMITS
                                  ) -> tuple[int, InvalidReport]:
     """How many records the reader yielded before it refused the file, and the refusal."""
     seen = 0
