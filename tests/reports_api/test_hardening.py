@@ -145,7 +145,8 @@ def test_poison_counts_cannot_break_later_reports(tenant: Tenant) -> None:
     # saturates, nothing overflows, and a genuine report still goes in.
     top = 10**12 - 1
     for i in range(3):
-        tenant.data(upload(tenant, tenant.org_id, report_xml(f"Max{i}", f"max-{i}", DAY, [Rec("192.0.2.66", top)])), 201)
+        data = report_xml(f"Max{i}", f"max-{i}", DAY, [Rec("192.0.2.66", top)])
+        tenant.data(upload(tenant, tenant.org_id, data), 201)
     tenant.data(upload(tenant, tenant.org_id, report_xml("Real", "real-1", DAY, [Rec("192.0.2.66", 5)])), 201)
     day = {"from": "2024-06-13", "to": "2024-06-13"}
     ranged = tenant.data(tenant.get(f"/api/domains/{domain['id']}/sources", params=day))["sources"]
