@@ -6,10 +6,12 @@ import base64
 import gzip
 import io
 import json
+import threading
 import tracemalloc
 import zlib
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -259,3 +261,28 @@ def test_odd_characters_and_dates_are_stored_or_refused_cleanly(
     assert full["recordCount"] + full["skippedCount"] == 2
     listed = tenant.data(tenant.get("/api/reports", params={"organizationId": tenant.org_id}))
     assert listed["pagination"]["total"] == 1
+
+
+def test_concurrent_deletes_of_one_report_retract_it_once(tenant: Tenant, live: Any) -> None:
+    domain = tenant.create_domain("example.com")
+    tenant.data(upload(tenant, tenant.org_id, report_xml("Keep", "k-1", DAY, [Rec("192.0.2.1", 3)])), 201)
+    before = _view(tenant, domain["id"])
+    for round_ in range(3):
+        data = report_xml("Gone", f"g-{round_}", DAY, [*many_records(2000), Rec("192.0.2.1", 4)])
+        report = tenant.data(upload(tenant, tenant.org_id, data), 201)["report"]
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+        threads = [threading.Thread(target=_delete_at_once, args=(live.url, tenant, report["id"], barrier, statuses))
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [200, 404]
+        assert _view(tenant, domain["id"]) == before
+
+
+def _delete_at_once(url: str, tenant: Tenant, report_id: str, barrier: threading.Barrier, statuses: list[int]) -> None:
+    with httpx.Client(base_url=url, headers=tenant.http.headers, timeout=60) as http:
+        barrier.wait()
+        statuses.append(http.delete(f"/api/reports/{report_id}").status_code)
