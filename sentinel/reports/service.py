@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import MANAGE, OPERATE, READ, Principal
@@ -26,6 +26,8 @@ from .ingest import IngestResult, ReportIngestor
 from .limits import DEFAULT_LIMITS, ParseLimits
 from .source import ReportSource
 from .views import report_view, summary_view
+
+REPORTS: Table = DmarcReport.__table__  # type: ignore[assignment]
 
 
 class ReportService:
@@ -112,11 +114,16 @@ class ReportService:
         """
         principal.require_write()
         with self.db.transaction() as session:
-            # Locked (PostgreSQL), so two concurrent deletes cannot both retract it.
-            report = session.get(DmarcReport, report_id, with_for_update=True)
-            if report is None or report.organization_id not in principal.roles:
-                raise NotFound(f"Report '{report_id}' was not found.")
+            report = self._load(session, principal, report_id)
             principal.require_role(report.organization_id, MANAGE, "delete reports")
+            # Claim the row with a write first: it takes SQLite's write lock and PostgreSQL's
+            # row lock, so a concurrent delete of the same report waits here, then finds
+            # nothing, and the report is never retracted twice.
+            claimed = session.execute(
+                update(REPORTS).where(REPORTS.c.id == report.id).values(record_count=REPORTS.c.record_count)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise NotFound(f"Report '{report_id}' was not found.")
             rollups.retract(session, rollups.ReportKey(report.id, report.domain_id, report.day, report.org_name))
             session.execute(delete(DmarcRecord).where(DmarcRecord.report_id == report.id))
             session.execute(delete(DmarcReport).where(DmarcReport.id == report.id))
