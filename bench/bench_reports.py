@@ -9,7 +9,7 @@ figures include the interpreter and imports: "the whole process".
 parsedmarc runs offline (``offline=True, always_use_local_files=True``): no DNS,
 no downloads. Nothing here touches the network.
 
-Then ingestion into SQLite end to end (parse + store in one transaction, records/second),
+Then ingestion into SQLite end to end (parse into a staging file, then store in one short transaction; records/second),
 and the stats/sources endpoints over 1,000,000 stored records: 100 generated reports of
 10,000 records (30 days, 8 reporters, sending IPs drawn from a heavy-tailed distribution)
 ingested through the ingestion service, then each query timed through the whole ASGI app

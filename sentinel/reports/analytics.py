@@ -56,18 +56,20 @@ def domain_stats(session: Session, domain_id: str, start: date | None, end: date
 
     One indexed range read of the (domain, day, reporter) rollup: a day holds one row
     per reporter, so a year is a few thousand rows whatever the number of records.
+    (domain, day, reporter) is the key, so rows are read as they are and summed in
+    Python, whose integers cannot overflow (see rollups.py).
     """
     s = ReportDayStat
     sums = [
-        func.sum(s.reports),
-        func.sum(s.messages),
-        func.sum(s.dmarc_pass),
-        func.sum(s.dkim_aligned),
-        func.sum(s.spf_aligned),
-        *(func.sum(getattr(s, f"disposition_{k}")) for k in _DISPOSITION_KEYS),
+        s.reports,
+        s.messages,
+        s.dmarc_pass,
+        s.dkim_aligned,
+        s.spf_aligned,
+        *(getattr(s, f"disposition_{k}") for k in _DISPOSITION_KEYS),
     ]
     where = [s.domain_id == domain_id, *_in_range(s.day, start, end)]
-    rows = session.execute(select(s.day, s.reporter, *sums).where(*where).group_by(s.day, s.reporter)).all()
+    rows = session.execute(select(s.day, s.reporter, *sums).where(*where)).all()
     days: dict[date, list[int]] = defaultdict(lambda: [0] * len(sums))
     reporters: dict[str, list[int]] = defaultdict(lambda: [0] * len(sums))
     total = [0] * len(sums)
@@ -110,6 +112,7 @@ def _series_days(present: list[date], start: date | None, end: date | None) -> l
 
 
 def _source_query(domain_id: str, start: date | None, end: date | None) -> Select[*tuple[Any, ...]]:
+    # Sums over days of rows each capped at rollups.DAY_CAP: below 2^62 (see rollups.py).
     s = ReportDaySource
     return (
         select(

@@ -91,6 +91,8 @@ def to_api(report: Report) -> dict[str, Any]:
         recordCount=report.record_count,
         messageCount=report.message_count,
         dmarcPassCount=report.dmarc_pass_count,
+        skippedCount=report.skipped_count,
+        skippedByReason=dict(report.skipped_by_reason),
         skipped=skipped_to_api(report.skipped),
         warnings=list(report.warnings),
         extensions=list(report.extensions),

@@ -70,7 +70,9 @@ def parse_command(paths: Sequence[Path], as_json: bool, out: TextIO | None = Non
                   f"{dates['begin']} to {dates['end']}", file=out)
             print(f"  {_count(report['recordCount'], 'record')}, {_count(report['messageCount'], 'message')}, "
                   f"{_rate(report['dmarcPassCount'], report['messageCount'])} pass DMARC"
-                  + (f", {len(report['skipped'])} records skipped" if report["skipped"] else ""), file=out)
+                  + (f", {_count(report['skippedCount'], 'record')} skipped ("
+                     + ", ".join(f"{n:,} {reason}" for reason, n in sorted(report["skippedByReason"].items()))
+                     + ")" if report["skippedCount"] else ""), file=out)
     if as_json:
         json.dump({"reports": reports, "errors": errors}, out, ensure_ascii=False)
         out.write("\n")

@@ -25,7 +25,7 @@ from typing import IO, cast
 
 from sentinel.errors import InvalidReport
 
-from .limits import ParseLimits
+from .limits import ParseLimits, exceeded
 from .streams import CappedStream, GunzipStream, Readable, Utf8Repair, peek, read_exactly
 
 SNIFF_BYTES = 4096
@@ -93,17 +93,17 @@ def open_xml(source: Readable, limits: ParseLimits, *, seekable: IO[bytes] | Non
 def _resolve(stream: Readable, limits: ParseLimits, stack: ExitStack, *, depth: int,
              trail: str, seekable: IO[bytes] | None = None) -> XmlInput:
     if depth > limits.max_nesting:
-        raise InvalidReport(
-            f"{trail} is nested more than {limits.max_nesting} containers deep "
-            "(ParseLimits.max_nesting)."
-        )
+        raise exceeded("max_nesting", f"{trail} is nested more than {limits.max_nesting} "
+                       "containers deep (ParseLimits.max_nesting).")
     head, stream = peek(stream, SNIFF_BYTES)
     kind = sniff(head)
     if kind == "xml":
         return _xml_input(head, stream, trail)
     if kind == "gzip":
         gz = GunzipStream(stream, f"The gzip data in {trail}")
-        inner = CappedStream(gz, limits.max_decompressed_bytes, f"The gzip data in {trail}")
+        inner = CappedStream(gz, limits.max_decompressed_bytes, f"The gzip data in {trail}",
+                             consumed=lambda: gz.consumed, max_ratio=limits.max_inflation_ratio,
+                             floor=limits.inflation_floor_bytes)
         return _resolve(inner, limits, stack, depth=depth + 1, trail=f"the gzip data in {trail}")
     if kind == "zip":
         return _from_zip(stream, limits, stack, depth=depth, trail=trail, seekable=seekable)
@@ -151,20 +151,17 @@ def _from_zip(stream: Readable, limits: ParseLimits, stack: ExitStack, *, depth:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise InvalidReport(f"The zip archive in {trail} is corrupt: {exc}.") from None
     if len(infos) > limits.max_zip_members:
-        raise InvalidReport(
-            f"The zip archive in {trail} has {len(infos)} members; at most "
-            f"{limits.max_zip_members} are accepted (ParseLimits.max_zip_members)."
-        )
+        raise exceeded("max_zip_members", f"The zip archive in {trail} has {len(infos)} members; "
+                       f"at most {limits.max_zip_members} are accepted (ParseLimits.max_zip_members).")
     files = [i for i in infos if not i.is_dir()]
     files.sort(key=lambda i: not i.filename.lower().endswith((".xml", ".gz", ".xml.gz")))
     problems: list[str] = []
     for info in files:
         name = show(info.filename)
         if info.file_size > limits.max_decompressed_bytes:
-            raise InvalidReport(
-                f"Zip member {name} in {trail} declares {info.file_size} bytes, more than "
-                "ParseLimits.max_decompressed_bytes; refused as a possible zip bomb."
-            )
+            raise exceeded("max_decompressed_bytes",
+                           f"Zip member {name} in {trail} declares {info.file_size} bytes, more "
+                           "than ParseLimits.max_decompressed_bytes; refused as a possible zip bomb.")
         if info.flag_bits & 0x1:
             problems.append(f"{name} is encrypted")
             continue
@@ -173,8 +170,13 @@ def _from_zip(stream: Readable, limits: ParseLimits, stack: ExitStack, *, depth:
         except (NotImplementedError, RuntimeError, zipfile.BadZipFile, OSError) as exc:
             problems.append(f"{name} cannot be opened ({exc})")
             continue
+        # A member cannot read more than its compressed size, so that is its input.
+        compressed = max(1, info.compress_size)
         capped = CappedStream(member, limits.max_decompressed_bytes,
-                              f"Zip member {name} in {trail}", errors=_ARCHIVE_ERRORS)
+                              f"Zip member {name} in {trail}", errors=_ARCHIVE_ERRORS,
+                              consumed=lambda size=compressed: size,  # type: ignore[misc]
+                              max_ratio=limits.max_inflation_ratio,
+                              floor=limits.inflation_floor_bytes)
         head, member_stream = peek(capped, SNIFF_BYTES)
         kind = sniff(head)
         inner_trail = f"zip member {name} in {trail}"
@@ -190,14 +192,14 @@ def _from_email(stream: Readable, limits: ParseLimits, stack: ExitStack, *, dept
                 trail: str) -> XmlInput:
     raw = read_exactly(stream, limits.max_message_bytes + 1)
     if len(raw) > limits.max_message_bytes:
-        raise InvalidReport(
-            f"The e-mail message in {trail} is larger than "
-            f"{limits.max_message_bytes // (1024 * 1024)} MiB (ParseLimits.max_message_bytes)."
-        )
+        raise exceeded("max_message_bytes", f"The e-mail message in {trail} is larger than "
+                       f"{limits.max_message_bytes // (1024 * 1024)} MiB (ParseLimits.max_message_bytes).")
+    _check_mime_structure(raw, limits, trail)
     message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
     del raw
-    parts = [p for p in message.walk() if not p.is_multipart()]
-    types = [p.get_content_type() for p in message.walk()]
+    every = _mime_parts(message, limits, trail)
+    parts = [p for p in every if not p.is_multipart()]
+    types = [p.get_content_type() for p in every]
     subject = str(message.get("Subject", ""))
     report_type = str(message.get_param("report-type", "") or "").lower()
     if any(t.startswith("application/tlsrpt") for t in types) or report_type == "tlsrpt" \
@@ -230,6 +232,44 @@ def _from_email(stream: Readable, limits: ParseLimits, stack: ExitStack, *, dept
         f"{NOT_AGGREGATE}: the e-mail message in {trail} has no XML, gzip or zip report "
         f"attached or in its body (parts seen: {seen})."
     )
+
+
+_BOUNDARY_LINE = re.compile(rb"^--", re.M)
+
+
+def _check_mime_structure(raw: bytes, limits: ParseLimits, trail: str) -> None:
+    """Refuse a message with absurdly many parts before the MIME parser builds them.
+
+    Each part opens with a boundary line (``--`` at a line start) and each multipart
+    closes with one, so a message within the cap has at most about twice as many;
+    ``_mime_parts`` then counts exactly. Raises InvalidReport.
+    """
+    allowed = 2 * limits.max_mime_parts + 16
+    for seen, _ in enumerate(_BOUNDARY_LINE.finditer(raw), start=1):
+        if seen > allowed:
+            raise exceeded("max_mime_parts", f"The e-mail message in {trail} has more than "
+                           f"{limits.max_mime_parts} MIME parts (ParseLimits.max_mime_parts).")
+
+
+def _mime_parts(message: Message, limits: ParseLimits, trail: str) -> list[Message]:
+    """Every part of the message, depth first, without recursion (``walk`` recurses, and
+    a hostile message nests thousands of multiparts). Raises InvalidReport past a cap."""
+    found: list[Message] = []
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if depth > limits.max_mime_depth:
+            raise exceeded("max_mime_depth", f"The e-mail message in {trail} nests multiparts "
+                           f"more than {limits.max_mime_depth} deep (ParseLimits.max_mime_depth).")
+        found.append(part)
+        if len(found) > limits.max_mime_parts:
+            raise exceeded("max_mime_parts", f"The e-mail message in {trail} has more than "
+                           f"{limits.max_mime_parts} MIME parts (ParseLimits.max_mime_parts).")
+        children = part.get_payload() if part.is_multipart() else None
+        if isinstance(children, list):
+            stack.extend((child, depth + 1) for child in reversed(children)
+                         if isinstance(child, Message))
+    return found
 
 
 def _payload(part: Message) -> bytes:

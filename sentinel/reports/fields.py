@@ -32,7 +32,31 @@ _MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 
 
 class SkipRecord(Exception):
-    """A record that cannot be read; the report goes on without it."""
+    """A record that cannot be read; the report goes on without it.
+
+    ``code`` names the kind of problem (one of SKIP_REASONS), for counting.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+#: Why a record is skipped; the counts per reason are kept for every skipped record.
+SKIP_REASONS = ("missing_source_ip", "invalid_source_ip", "missing_count", "invalid_count",
+                "count_out_of_range", "missing_header_from", "invalid_text")
+
+
+class RecordCaps:
+    """Per-record bounds, and how many auth results and reasons they dropped."""
+
+    __slots__ = ("dropped", "max_count", "max_reasons", "max_results")
+
+    def __init__(self, max_results: int, max_reasons: int, max_count: int) -> None:
+        self.max_results = max_results
+        self.max_reasons = max_reasons
+        self.max_count = max_count
+        self.dropped = 0
 
 
 _LOCAL_NAMES: dict[str, str] = {}
@@ -59,14 +83,20 @@ def text(el: _Element, limit: int = 1000) -> str | None:
     value = value.strip()
     if not value:
         return None
-    return value[:limit]
+    return _printable(value[:limit])
+
+
+def _printable(value: str) -> str:
+    """The value without NUL characters, which PostgreSQL text cannot hold (libxml2
+    refuses them in XML, so this is a guard rather than a repair anyone sees)."""
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def _word(el: _Element) -> str | None:
     value = el.text
     if value is None:
         return None
-    value = value.strip().lower()
+    value = _printable(value.strip().lower())
     return value[:64] or None
 
 
@@ -74,7 +104,7 @@ def _domain(el: _Element) -> str | None:
     value = el.text
     if value is None:
         return None
-    value = value.strip().rstrip(".").lower()
+    value = _printable(value.strip().rstrip(".").lower())
     return value[:255] or None
 
 
@@ -206,9 +236,11 @@ def _ip(raw: str) -> str | None:
     except OSError:
         pass
     try:
-        return str(ipaddress.IPv6Address(value))
+        address = ipaddress.IPv6Address(value)
     except ValueError:
         return None
+    # A zone (fe80::1%eth0) is local to the reporter's host and has no place in a report.
+    return None if address.scope_id else str(address)
 
 
 _KNOWN = (
@@ -232,17 +264,32 @@ def record_tags(namespace: str | None) -> dict[str, str]:
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
-    value = value.strip()
-    return value[:1000] or None
+    value = _printable(value.strip())
+    return value[:255] or None
+
+
+_UNCAPPED = RecordCaps(1 << 30, 1 << 30, 2**53)
 
 
 def read_record(rec: _Element, index: int, policy: PolicyPublished,
-                extensions: set[str], namespace: str | None = None) -> Record:
+                extensions: set[str], namespace: str | None = None,
+                caps: RecordCaps = _UNCAPPED) -> Record:
     """One <record>; raises SkipRecord saying what is wrong with it.
 
     One flat pass over the record's elements in document order (the hot loop of
     the parser): container elements set the context their leaves belong to.
+    Auth results and reasons past ``caps`` are dropped and counted in ``caps.dropped``.
     """
+    try:
+        return _read_record(rec, index, policy, extensions, namespace, caps)
+    except UnicodeDecodeError:
+        # libxml2 in recovery mode keeps character references it rejected (&#xD800;).
+        raise SkipRecord("invalid_text", f"record at {where(rec)} holds text that is not "
+                         "valid Unicode") from None
+
+
+def _read_record(rec: _Element, index: int, policy: PolicyPublished,
+                 extensions: set[str], namespace: str | None, caps: RecordCaps) -> Record:
     tags = record_tags(namespace)
     source_ip = count_text = disposition = pe_dkim = pe_spf = None
     header_from = envelope_from = envelope_to = None
@@ -250,6 +297,7 @@ def read_record(rec: _Element, index: int, policy: PolicyPublished,
     auths: list[list[str | None]] = []  # [kind, domain, selector or scope, result, human]
     current: list[str | None] | None = None
     section = 0
+    kept_dkim = kept_spf = 0
     for el in rec.iter():
         tag = el.tag
         name = tags.get(tag)
@@ -263,13 +311,25 @@ def read_record(rec: _Element, index: int, policy: PolicyPublished,
             section = code
             if code == _REASON:
                 current = [None, None]
-                reasons.append(current)
+                if len(reasons) < caps.max_reasons:
+                    reasons.append(current)
+                else:
+                    caps.dropped += 1
             continue
         value = el.text
         if name == "dkim" or name == "spf":
             if section == _AUTH:
                 current = [name, None, None, None, None]
-                auths.append(current)
+                if name == "dkim":
+                    kept_dkim += 1
+                    kept = kept_dkim
+                else:
+                    kept_spf += 1
+                    kept = kept_spf
+                if kept <= caps.max_results:
+                    auths.append(current)
+                else:
+                    caps.dropped += 1  # read into `current`, never kept
             elif value is not None:
                 verdict = value.strip().lower()[:64] or None
                 if name == "dkim":
@@ -279,49 +339,51 @@ def read_record(rec: _Element, index: int, policy: PolicyPublished,
         elif value is None:
             continue
         elif name == "source_ip":
-            source_ip = value
+            source_ip = value[:100]
         elif name == "count":
-            count_text = value
+            count_text = value[:100]
         elif name == "header_from":
-            header_from = value.strip().rstrip(".").lower()[:255] or None
+            header_from = _printable(value.strip().rstrip(".").lower()[:255]) or None
         elif section == _AUTH and current is not None:
             if name == "domain":
-                current[1] = value.strip().rstrip(".").lower()[:255] or None
+                current[1] = _printable(value.strip().rstrip(".").lower()[:255]) or None
             elif name == "result":
-                current[3] = value.strip().lower()[:64] or None
+                current[3] = _printable(value.strip().lower()[:64]) or None
             elif name == "selector" or name == "scope":
-                current[2] = (value.strip()[:255] if name == "selector"
-                              else value.strip().lower()[:64]) or None
+                current[2] = _printable(value.strip()[:255] if name == "selector"
+                                        else value.strip().lower()[:64]) or None
             elif name == "human_result":
                 current[4] = _clean(value)
         elif name == "disposition":
-            disposition = value.strip().lower()[:64] or None
+            disposition = _printable(value.strip().lower()[:64]) or None
         elif name == "envelope_from":
-            envelope_from = value.strip().rstrip(".").lower()[:255] or None
+            envelope_from = _printable(value.strip().rstrip(".").lower()[:255]) or None
         elif name == "envelope_to":
-            envelope_to = value.strip().rstrip(".").lower()[:255] or None
+            envelope_to = _printable(value.strip().rstrip(".").lower()[:255]) or None
         elif section == _REASON and current is not None:
             if name == "type":
-                current[0] = value.strip().lower()[:64] or None
+                current[0] = _printable(value.strip().lower()[:64]) or None
             elif name == "comment":
                 current[1] = _clean(value)
     if source_ip is None or not source_ip.strip():
-        raise SkipRecord(f"record at {where(rec)} has no <source_ip>")
+        raise SkipRecord("missing_source_ip", f"record at {where(rec)} has no <source_ip>")
     ip = _ip(source_ip[:64])
     if ip is None:
-        raise SkipRecord(f"record at {where(rec)}: <source_ip> {source_ip.strip()[:64]!r} "
-                         "is not an IP address")
+        raise SkipRecord("invalid_source_ip", f"record at {where(rec)}: <source_ip> "
+                         f"{_printable(source_ip.strip()[:64])!r} is not an IP address")
     if count_text is None or not count_text.strip():
-        raise SkipRecord(f"record at {where(rec)} has no <count>")
-    try:
-        count = int(count_text.strip())
-    except ValueError:
-        raise SkipRecord(f"record at {where(rec)}: <count> {count_text.strip()[:40]!r} is not "
-                         "a whole number") from None
-    if count < 0 or count > 2**53:
-        raise SkipRecord(f"record at {where(rec)}: <count> {count} is out of range")
+        raise SkipRecord("missing_count", f"record at {where(rec)} has no <count>")
+    digits = count_text.strip()
+    # Bounded before int(): a 100-digit count is out of range however it is read.
+    if not (digits.isascii() and digits.isdigit()):
+        raise SkipRecord("invalid_count", f"record at {where(rec)}: <count> "
+                         f"{_printable(digits[:40])!r} is not a whole number")
+    count = int(digits[:20])
+    if len(digits) > 20 or count > caps.max_count:
+        raise SkipRecord("count_out_of_range", f"record at {where(rec)}: <count> {digits[:40]} "
+                         f"is more than {caps.max_count} (ParseLimits.max_messages)")
     if not header_from:
-        raise SkipRecord(f"record at {where(rec)} has no <header_from>")
+        raise SkipRecord("missing_header_from", f"record at {where(rec)} has no <header_from>")
     dkims = tuple(DkimAuthResult(a[1], a[2], a[3] or "none", a[4])
                   for a in auths if a[0] == "dkim")
     spfs = tuple(SpfAuthResult(a[1], a[2], a[3] or "none", a[4])

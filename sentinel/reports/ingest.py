@@ -1,8 +1,10 @@
-"""Store a DMARC aggregate report: one transaction, records in batches, rollups, event.
+"""Store a DMARC aggregate report: parse first, then one short write transaction.
 
-The report is streamed from the parser straight into the database; nothing is
-committed until the last record has been read, so a file that turns out to be
-broken halfway (InvalidReport while iterating) leaves no trace.
+The file is read and checked while no transaction is open: its records go to a
+temporary file of compact rows (memory holds one batch). Only a file read to its end
+is stored, in one transaction that inserts the rows, adds the rollups by aggregate
+queries and records the event; a file that turns out to be broken halfway
+(InvalidReport) leaves no trace and never held the write lock.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sentinel.domains.names import normalize_domain
 from sentinel.domains.service import MAX_SELECTORS
 from sentinel.errors import NotFound, SentinelError, ValidationError
 from sentinel.events import record_event
-from sentinel.store.bulk import insert_many
+from sentinel.store.bulk import RowSpool, insert_many
 from sentinel.store.db import Database
 from sentinel.store.models import DmarcRecord, DmarcReport, Domain, Organization
 
@@ -33,7 +35,9 @@ from .source import ReportSource
 from .views import RECORD_COLUMNS, record_row, summary_view
 
 RECORDS: Table = DmarcRecord.__table__  # type: ignore[assignment]
-BATCH = 1000
+#: Rows per staged batch and per INSERT: a record row is at most ~40 KB (ParseLimits
+#: caps auth results and text), so a batch stays within a few MB.
+BATCH = 250
 # Reporter names and report ids are cut to this (the unique key must stay indexable).
 _KEY_LENGTH = 255
 
@@ -118,20 +122,40 @@ class ReportIngestor:
     def ingest(self, organization_id: str, source: ReportSource) -> IngestResult:
         """Store one report file (bytes, stream or path) for an organization.
 
-        Raises InvalidReport (the file is not a readable report; nothing is stored),
-        ValidationError (no monitored domain matches), NotFound (no such organization).
+        Raises InvalidReport (the file is not a readable report or exceeds a ParseLimits
+        bound; nothing is stored), ValidationError (no monitored domain matches),
+        NotFound (no such organization).
         """
         with open_report(source, self.limits) as reader:
-            try:
-                with self.db.transaction() as session:
-                    return self._store(session, organization_id, reader)
-            except IntegrityError:
-                # A concurrent upload of the same report committed first.
-                with self.db.transaction() as session:
-                    existing = self._existing(session, organization_id, reader)
-                    if existing is None:
-                        raise
+            # A short read first: a duplicate or an unmonitored domain is answered
+            # without reading the records.
+            with self.db.transaction() as session:
+                existing = self._check(session, organization_id, reader)
+                if existing is not None:
                     return IngestResult(summary_view(existing), duplicate=True)
+                domain_name = find_domain(session, organization_id, reader.policy.domain).name
+            report_id = self.ids.new("rpt")
+            with RowSpool(BATCH) as staged:
+                selectors = SelectorCollector(domain_name)
+                for record in reader:
+                    staged.add(record_row(report_id, record))
+                    selectors.add(record)
+                try:
+                    with self.db.transaction() as session:
+                        return self._store(session, organization_id, reader, report_id, staged, selectors)
+                except IntegrityError:
+                    # A concurrent upload of the same report committed first.
+                    with self.db.transaction() as session:
+                        found = self._existing(session, organization_id, reader)
+                        if found is None:
+                            raise
+                        return IngestResult(summary_view(found), duplicate=True)
+
+    def _check(self, session: Session, organization_id: str, reader: ReportReader) -> DmarcReport | None:
+        """The stored copy of this report, if any. Raises NotFound, ValidationError."""
+        if session.get(Organization, organization_id) is None:
+            raise NotFound(f"Organization '{organization_id}' was not found.")
+        return self._existing(session, organization_id, reader)
 
     def _existing(self, session: Session, organization_id: str, reader: ReportReader) -> DmarcReport | None:
         meta = reader.metadata
@@ -143,17 +167,25 @@ class ReportIngestor:
             )
         )
 
-    def _store(self, session: Session, organization_id: str, reader: ReportReader) -> IngestResult:
-        if session.get(Organization, organization_id) is None:
-            raise NotFound(f"Organization '{organization_id}' was not found.")
-        existing = self._existing(session, organization_id, reader)
+    def _store(self, session: Session, organization_id: str, reader: ReportReader, report_id: str,
+               staged: RowSpool, selectors: SelectorCollector) -> IngestResult:
+        # Checked again: the organization, the domain or the report may have changed
+        # while the file was being read.
+        existing = self._check(session, organization_id, reader)
         if existing is not None:
             return IngestResult(summary_view(existing), duplicate=True)
         meta, policy = reader.metadata, reader.policy
         domain = find_domain(session, organization_id, policy.domain)
         header = header_to_api(meta, policy)
+        header.update(
+            skipped=skipped_to_api(reader.skipped),
+            skippedCount=reader.skipped_count,
+            skippedByReason=dict(reader.skipped_by_reason),
+            warnings=list(reader.warnings),
+            extensions=reader.extensions,
+        )
         report = DmarcReport(
-            id=self.ids.new("rpt"),
+            id=report_id,
             organization_id=organization_id,
             domain_id=domain.id,
             org_name=meta.org_name[:_KEY_LENGTH],
@@ -163,32 +195,19 @@ class ReportIngestor:
             end_at=meta.end,
             day=rollups.report_day(meta.begin, meta.end),
             received_at=self.clock.now(),
-            record_count=0,
-            message_count=0,
-            dmarc_pass_count=0,
+            record_count=reader.record_count,
+            message_count=reader.message_count,
+            dmarc_pass_count=reader.dmarc_pass_count,
             header=header,
         )
         session.add(report)
         # Written now, so a concurrent duplicate fails here rather than after all the records.
         session.flush()
-        rollup = rollups.ReportRollup(domain.id, report.day, report.org_name)
-        selectors = SelectorCollector(domain.name)
-        for batch in reader.batches(BATCH):
-            insert_many(session, RECORDS, RECORD_COLUMNS, [record_row(report.id, r) for r in batch])
-            for record in batch:
-                rollup.add(record)
-                selectors.add(record)
-        report.record_count = reader.record_count
-        report.message_count = reader.message_count
-        report.dmarc_pass_count = reader.dmarc_pass_count
-        report.header = {
-            **header,
-            "skipped": skipped_to_api(reader.skipped),
-            "warnings": list(reader.warnings),
-            "extensions": reader.extensions,
-        }
-        rollups.apply(session, rollup)
-        selectors.merge_into(domain)
+        for batch in staged.batches():
+            insert_many(session, RECORDS, RECORD_COLUMNS, batch)
+        rollups.apply(session, rollups.ReportKey(report.id, domain.id, report.day, report.org_name))
+        if selectors.domain == domain.name:
+            selectors.merge_into(domain)
         summary = summary_view(report)
         record_event(
             session,

@@ -109,6 +109,9 @@ class Report:
     skipped: list[SkippedRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     extensions: list[str] = field(default_factory=list)
+    #: Every skipped record (``skipped`` lists only the first ones), and per reason.
+    skipped_count: int = 0
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
     def record_count(self) -> int:

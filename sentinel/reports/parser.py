@@ -9,6 +9,7 @@ document with a DOCTYPE is refused before libxml2 sees it.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
@@ -20,11 +21,21 @@ from lxml import etree
 from sentinel.errors import InvalidReport
 
 from . import extract
-from .fields import SkipRecord, local, read_metadata, read_policy, read_record, text, where
-from .limits import DEFAULT_LIMITS, XML_MAX_DEPTH, ParseLimits
+from .feed import Tracker, check_deadline, check_prolog
+from .fields import (
+    RecordCaps,
+    SkipRecord,
+    local,
+    read_metadata,
+    read_policy,
+    read_record,
+    text,
+    where,
+)
+from .limits import DEFAULT_LIMITS, XML_MAX_DEPTH, ParseLimits, exceeded
 from .model import PolicyPublished, Record, Report, ReportMetadata, SkippedRecord
 from .source import Origin, ReportSource
-from .streams import Readable, peek
+from .streams import peek
 
 _HEADER_READY: Final = object()
 _RESTART: Final = object()
@@ -35,82 +46,26 @@ _TOP_LEVEL_TAGS: Final = (
 _PREMATURE_END = 77  # libxml2 XML_ERR_TAG_NOT_FINISHED
 
 
-class _Tracker:
-    """Feeds lxml and watches what it was given.
-
-    Counts lines (to tell truncation from a mid-file error) and refuses to feed
-    more than ``max_element_bytes`` past the start of the current top-level
-    element, which bounds the tree lxml builds between two Python events.
-    """
-
-    def __init__(self, stream: Readable, max_element_bytes: int) -> None:
-        self._stream = stream
-        self._limit = max_element_bytes
-        self.lines = 1
-        self.eof = False
-        self.position = 0
-        self._mark = 0
-        self._mark_line = 1
-
-    def mark(self, el: etree._Element) -> None:
-        self._mark = self.position
-        self._mark_line = int(getattr(el, "sourceline", 0) or self._mark_line)
-
-    def read(self, size: int = -1, /) -> bytes:
-        if self.position - self._mark > self._limit:
-            raise InvalidReport(
-                f"The element of the report starting after line {self._mark_line} is larger "
-                f"than {self._limit // 1024} KiB (ParseLimits.max_element_bytes)."
-            )
-        chunk = self._stream.read(size)
-        if chunk:
-            self.lines += chunk.count(b"\n")
-            self.position += len(chunk)
-        else:
-            self.eof = True
-        return chunk
-
-
-def check_prolog(head: bytes, limit: int) -> None:
-    """Refuse a DOCTYPE (entity expansion, external entities) before parsing starts."""
-    pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
-    size = len(head)
-    while pos < size:
-        while pos < size and head[pos] in b" \t\r\n":
-            pos += 1
-        if head.startswith(b"<?", pos):
-            end = head.find(b"?>", pos)
-            pos = size if end < 0 else end + 2
-        elif head.startswith(b"<!--", pos):
-            end = head.find(b"-->", pos)
-            pos = size if end < 0 else end + 3
-        elif head.startswith(b"<!", pos):
-            line = head.count(b"\n", 0, pos) + 1
-            raise InvalidReport(
-                f"The XML declares a DOCTYPE (line {line}); document type definitions are "
-                "refused because they allow entity-expansion and external-entity attacks, "
-                "and DMARC reports never need one."
-            )
-        else:
-            return
-    if size >= limit:
-        raise InvalidReport(f"The XML has no root element in its first {limit} bytes.")
-    raise InvalidReport(f"{extract.NOT_AGGREGATE}: the XML has no root element.")
-
-
 class ReportReader:
     """An open aggregate report: metadata and policy now, records as you iterate.
 
     Use as a context manager. ``metadata`` and ``policy`` are read when the
     reader is created; iterate (or call ``batches``) for the records, each
-    yielded once. ``skipped``, ``warnings`` and the running totals grow while
-    iterating and are final once the records are exhausted.
+    yielded once. ``skipped`` (the first ``max_skipped_sample`` skipped records),
+    ``skipped_count``, ``skipped_by_reason``, ``warnings`` and the running totals grow
+    while iterating and are final once the records are exhausted. Memory stays bounded
+    whatever the file holds: records are yielded one at a time and each is capped.
     """
 
     def __init__(self, source: ReportSource, limits: ParseLimits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self.skipped: list[SkippedRecord] = []
+        self.skipped_count = 0
+        self.skipped_by_reason: dict[str, int] = {}
         self.warnings: list[str] = []
+        self._caps = RecordCaps(limits.max_auth_results, limits.max_reasons, limits.max_messages)
+        self._started_at = time.monotonic()
+        self._deadline = self._started_at + limits.max_seconds
         self._extensions: set[str] = set()
         self.record_count = 0
         self.message_count = 0
@@ -182,7 +137,8 @@ class ReportReader:
                 gc.enable()
             self.close()
         return Report(self.metadata, self.policy, records, list(self.skipped),
-                      list(self.warnings), self.extensions)
+                      list(self.warnings), self.extensions, self.skipped_count,
+                      dict(self.skipped_by_reason))
 
     def close(self) -> None:
         self._stack.close()
@@ -204,7 +160,8 @@ class ReportReader:
         head, stream = peek(xml.stream, self.limits.max_prolog_bytes)
         check_prolog(head, self.limits.max_prolog_bytes)
         self._xml = xml
-        self._tracker = _Tracker(stream, self.limits.max_element_bytes)
+        self._tracker = Tracker(stream, self.limits.max_element_bytes, self._deadline,
+                                 self.limits.max_seconds)
         self._events = etree.iterparse(
             self._tracker, events=("start", "end"), tag=_TOP_LEVEL_TAGS,
             resolve_entities=False, no_network=True,
@@ -237,6 +194,12 @@ class ReportReader:
 
     def _finish(self) -> None:
         self.finished = True
+        if self._caps.dropped:
+            self.warnings.append(
+                f"{self._caps.dropped} auth results or reasons beyond {self.limits.max_auth_results} "
+                f"DKIM and {self.limits.max_auth_results} SPF results and {self.limits.max_reasons} "
+                "reasons per record were dropped (ParseLimits.max_auth_results, max_reasons)."
+            )
         if self._xml.repair is not None and self._xml.repair.replaced_at is not None:
             self.warnings.append(
                 f"Invalid UTF-8 at byte {self._xml.repair.replaced_at} of the XML was replaced "
@@ -362,6 +325,14 @@ class ReportReader:
                 yield _HEADER_READY
 
     def _top_level(self, el: etree._Element) -> None:
+        try:
+            self._read_top_level(el)
+        except UnicodeDecodeError:
+            # libxml2 in recovery mode keeps character references it rejected (&#xD800;).
+            raise InvalidReport(f"<{local(el.tag)}> ({where(el)}) holds text that is not valid "
+                                "Unicode.") from None
+
+    def _read_top_level(self, el: etree._Element) -> None:
         name = local(el.tag)
         if name == "report_metadata" and self._metadata is None:
             self._metadata = read_metadata(el, self._version, self._namespace,
@@ -400,19 +371,32 @@ class ReportReader:
         self._index += 1
         if index < self._resume_from:
             return None
-        if index >= self.limits.max_records:
-            raise InvalidReport(f"The report has more than {self.limits.max_records} records "
-                                "(ParseLimits.max_records).")
+        limits = self.limits
+        if index >= limits.max_records:
+            raise exceeded("max_records", f"The report has more than {limits.max_records} records "
+                           "(ParseLimits.max_records); no real report is that large.")
+        check_deadline(self._deadline, limits.max_seconds)
         try:
-            record = read_record(el, index, self.policy, self._extensions, self._namespace)
+            record = read_record(el, index, self.policy, self._extensions, self._namespace,
+                                 self._caps)
         except SkipRecord as exc:
-            self.skipped.append(SkippedRecord(index, str(exc)))
+            self._skip(index, exc)
             return None
         self.record_count += 1
         self.message_count += record.count
+        if self.message_count > limits.max_messages:
+            raise exceeded("max_messages", f"The report counts more than {limits.max_messages} "
+                           "messages (ParseLimits.max_messages); no receiver sees that much mail.")
         if record.dmarc_pass:
             self.dmarc_pass_count += record.count
         return record
+
+
+    def _skip(self, index: int, exc: SkipRecord) -> None:
+        self.skipped_count += 1
+        self.skipped_by_reason[exc.code] = self.skipped_by_reason.get(exc.code, 0) + 1
+        if len(self.skipped) < self.limits.max_skipped_sample:
+            self.skipped.append(SkippedRecord(index, str(exc)))
 
 
 def _namespace(tag: str) -> str | None:

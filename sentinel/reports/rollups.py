@@ -2,44 +2,71 @@
 
 A report adds its tallies to four tables (three daily, one all-time per sending IP) in
 the transaction that stores it, and takes them away again in the transaction that
-deletes it, so the rollups always equal the sum of the stored records. Reading a month
-of stats then touches a few hundred rollup rows instead of every record.
+deletes it. Both directions are the same aggregate queries (GROUP BY) over the
+report's stored records, run inside the database, so the rollups always equal the sum
+of the stored records and neither direction loads a record into Python.
+
+Why no sum can overflow 64 bits, on SQLite or PostgreSQL:
+  * the parser refuses a report counting more than M = ParseLimits.max_messages =
+    10^12 < 2^40 messages, so every record, and every aggregate over one report, is < 2^40;
+  * stored rollup values saturate: daily rows (stats, sources, names) at DAY_CAP = 2^40,
+    all-time totals at TOTAL_CAP = 2^62, report counts at REPORTS_CAP = 2^30 (a 32-bit
+    column). The update is CASE WHEN t.x > CAP - e.x THEN CAP ELSE t.x + e.x END with
+    0 <= t.x <= CAP and |e.x| < 2^40, so every intermediate value is below 2^63;
+  * reads sum a domain's daily rows across days only: report days lie between
+    1970-01-01 and 9999-12-31, fewer than 2^22 days, so such a SUM is below
+    2^22 * 2^40 = 2^62. The per-(day, reporter) stats groups are single rows (the
+    primary key), summed in Python.
+A saturated value means "at least this much"; taking a report out of one leaves it
+non-negative (it is min(true sum, CAP) - x >= 0 as x <= true sum and x < CAP).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    Table,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from sentinel.store.bulk import insert_many, subtract_many
-from sentinel.store.models import ReportDaySource, ReportDaySourceName, ReportDayStat, ReportSource
-
-from .model import Record
+from sentinel.store.models import DmarcRecord, ReportDaySource, ReportDaySourceName, ReportDayStat, ReportSource
 
 STATS: Table = ReportDayStat.__table__  # type: ignore[assignment]
 SOURCES: Table = ReportDaySource.__table__  # type: ignore[assignment]
 NAMES: Table = ReportDaySourceName.__table__  # type: ignore[assignment]
 TOTALS: Table = ReportSource.__table__  # type: ignore[assignment]
+RECORDS: Table = DmarcRecord.__table__  # type: ignore[assignment]
 
 DISPOSITIONS = ("none", "pass", "quarantine", "reject")
-_DISPOSITION_INDEX = {name: i for i, name in enumerate(DISPOSITIONS)}
 #: Header-From (h) and DKIM (d) domains remembered per (IP, day).
 HEADER_FROM, DKIM_DOMAIN = "h", "d"
 _NAME_LENGTH = 255
 
+DAY_CAP = 2**40
+TOTAL_CAP = 2**62
+REPORTS_CAP = 2**30
+
 STAT_KEYS = ("domain_id", "day", "reporter")
-STAT_COLUMNS = (*STAT_KEYS, "reports", "messages", "dmarc_pass", "dkim_aligned", "spf_aligned",
-                *(f"disposition_{d}" for d in (*DISPOSITIONS, "other")))
 SOURCE_KEYS = ("domain_id", "day", "source_ip")
-SOURCE_COLUMNS = (*SOURCE_KEYS, "messages", "dmarc_pass", "dkim_aligned", "spf_aligned")
 TOTAL_KEYS = ("domain_id", "source_ip")
-TOTAL_COLUMNS = (*TOTAL_KEYS, "messages", "dmarc_pass", "dmarc_fail", "dkim_aligned", "spf_aligned")
 NAME_KEYS = ("domain_id", "day", "source_ip", "kind", "name")
-NAME_COLUMNS = (*NAME_KEYS, "messages")
 
 
 def report_day(begin: datetime, end: datetime) -> date:
@@ -53,105 +80,117 @@ def report_day(begin: datetime, end: datetime) -> date:
     return (begin + (end - begin) / 2).date()
 
 
-class ReportRollup:
-    """One report's contribution to the rollups of its domain, day and reporter.
+@dataclass(frozen=True, slots=True)
+class ReportKey:
+    """Which stored report, and the domain, day and reporter its tallies count for."""
 
-    Tallies are lists [messages, dmarc_pass, dkim_aligned, spf_aligned]: this runs once
-    per record, so it stays plain.
-    """
-
-    def __init__(self, domain_id: str, day: date, reporter: str) -> None:
-        self.domain_id = domain_id
-        self.day = day
-        self.reporter = reporter
-        self.total = [0, 0, 0, 0]
-        self.dispositions = [0] * (len(DISPOSITIONS) + 1)
-        self.sources: dict[str, list[int]] = {}
-        self.names: dict[tuple[str, str, str], int] = {}
-
-    def add(self, record: Record) -> None:
-        self.add_values(
-            record.source_ip, record.count, record.disposition, record.dmarc_pass, record.dkim_aligned,
-            record.spf_aligned, record.header_from, [d.domain for d in record.dkim_results if d.domain],
-        )
-
-    def add_values(
-        self,
-        ip: str,
-        count: int,
-        disposition: str | None,
-        dmarc_pass: bool,
-        dkim_aligned: bool,
-        spf_aligned: bool,
-        header_from: str,
-        dkim_domains: Iterable[str],
-    ) -> None:
-        """Count one record (also used when a stored report is read back for deletion)."""
-        passed, dkim, spf = count if dmarc_pass else 0, count if dkim_aligned else 0, count if spf_aligned else 0
-        total = self.total
-        total[0] += count
-        total[1] += passed
-        total[2] += dkim
-        total[3] += spf
-        self.dispositions[_DISPOSITION_INDEX.get(disposition or "", len(DISPOSITIONS))] += count
-        tally = self.sources.get(ip)
-        if tally is None:
-            self.sources[ip] = [count, passed, dkim, spf]
-        else:
-            tally[0] += count
-            tally[1] += passed
-            tally[2] += dkim
-            tally[3] += spf
-        names = self.names
-        key = (ip, HEADER_FROM, header_from[:_NAME_LENGTH])
-        names[key] = names.get(key, 0) + count
-        seen: set[str] = set()
-        for name in dkim_domains:
-            if name not in seen:
-                seen.add(name)
-                key = (ip, DKIM_DOMAIN, name[:_NAME_LENGTH])
-                names[key] = names.get(key, 0) + count
-
-    # Rows as the driver takes them (days as ISO text), sorted by key so that concurrent
-    # writers lock rows in one order.
-
-    def stat_rows(self) -> list[tuple[Any, ...]]:
-        return [(self.domain_id, self.day.isoformat(), self.reporter, 1, *self.total, *self.dispositions)]
-
-    def source_rows(self) -> list[tuple[Any, ...]]:
-        domain_id, day = self.domain_id, self.day.isoformat()
-        return [(domain_id, day, ip, *tally) for ip, tally in sorted(self.sources.items())]
-
-    def total_rows(self) -> list[tuple[Any, ...]]:
-        domain_id = self.domain_id
-        return [
-            (domain_id, ip, messages, passed, messages - passed, dkim, spf)
-            for ip, (messages, passed, dkim, spf) in sorted(self.sources.items())
-        ]
-
-    def name_rows(self) -> list[tuple[Any, ...]]:
-        domain_id, day = self.domain_id, self.day.isoformat()
-        return [(domain_id, day, ip, kind, name, n) for (ip, kind, name), n in sorted(self.names.items())]
+    report_id: str
+    domain_id: str
+    day: date
+    reporter: str
 
 
-def apply(session: Session, rollup: ReportRollup) -> None:
-    """Add a newly stored report to the rollups."""
-    insert_many(session, STATS, STAT_COLUMNS, rollup.stat_rows(), add_on_conflict=STAT_KEYS)
-    insert_many(session, SOURCES, SOURCE_COLUMNS, rollup.source_rows(), add_on_conflict=SOURCE_KEYS)
-    insert_many(session, TOTALS, TOTAL_COLUMNS, rollup.total_rows(), add_on_conflict=TOTAL_KEYS)
-    insert_many(session, NAMES, NAME_COLUMNS, rollup.name_rows(), add_on_conflict=NAME_KEYS)
+def apply(session: Session, key: ReportKey) -> None:
+    """Add a stored report's records (already inserted) to the rollups."""
+    _upsert_all(session, key, 1)
 
 
-def retract(session: Session, rollup: ReportRollup) -> None:
-    """Take a deleted report out of the rollups, dropping rows left with nothing."""
-    subtract_many(session, STATS, STAT_KEYS, STAT_COLUMNS, rollup.stat_rows())
-    subtract_many(session, SOURCES, SOURCE_KEYS, SOURCE_COLUMNS, rollup.source_rows())
-    subtract_many(session, TOTALS, TOTAL_KEYS, TOTAL_COLUMNS, rollup.total_rows())
-    subtract_many(session, NAMES, NAME_KEYS, NAME_COLUMNS, rollup.name_rows())
-    session.execute(delete(TOTALS).where(TOTALS.c.domain_id == rollup.domain_id, TOTALS.c.messages <= 0))
+def retract(session: Session, key: ReportKey) -> None:
+    """Take a report (its records still stored) out of the rollups, dropping emptied rows."""
+    _upsert_all(session, key, -1)
+    session.execute(delete(TOTALS).where(TOTALS.c.domain_id == key.domain_id, TOTALS.c.messages <= 0))
     for table, emptied in ((STATS, "reports"), (SOURCES, "messages"), (NAMES, "messages")):
         session.execute(
-            delete(table).where(
-                table.c.domain_id == rollup.domain_id, table.c.day == rollup.day, table.c[emptied] <= 0
-            )
+            delete(table).where(table.c.domain_id == key.domain_id, table.c.day == key.day, table.c[emptied] <= 0)
         )
+
+
+def _when(flag: ColumnElement[Any], count: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((flag, count), else_=0)
+
+
+def _sum(value: ColumnElement[Any], sign: int) -> ColumnElement[Any]:
+    # Cast back from PostgreSQL's numeric SUM; one report's sums are below 2^40.
+    return cast(func.coalesce(func.sum(value), 0) * sign, BigInteger)
+
+
+def _upsert_all(session: Session, key: ReportKey, sign: int) -> None:
+    r = RECORDS.c
+    mine = r.report_id == key.report_id
+    domain = literal(key.domain_id, String)
+    day = literal(key.day, Date)
+    passed, failed = _when(r.dmarc_pass, r.count), case((r.dmarc_pass, 0), else_=r.count)
+    dkim, spf = _when(r.dkim_aligned, r.count), _when(r.spf_aligned, r.count)
+    known = r.disposition.in_(DISPOSITIONS)
+    dispositions = [_when(r.disposition == d, r.count) for d in DISPOSITIONS]
+    other = case((known, 0), else_=r.count)  # NULL or an unknown word
+
+    stats = select(
+        domain, day, literal(key.reporter, String), literal(sign, Integer), _sum(r.count, sign),
+        _sum(passed, sign), _sum(dkim, sign), _sum(spf, sign),
+        *(_sum(d, sign) for d in dispositions), _sum(other, sign),
+    ).where(mine)
+    _upsert(session, STATS, STAT_KEYS, stats, {"reports": REPORTS_CAP}, DAY_CAP)
+
+    sources = (
+        select(domain, day, r.source_ip, _sum(r.count, sign), _sum(passed, sign), _sum(dkim, sign), _sum(spf, sign))
+        .where(mine).group_by(r.source_ip).order_by(r.source_ip)
+    )
+    _upsert(session, SOURCES, SOURCE_KEYS, sources, {}, DAY_CAP)
+
+    totals = (
+        select(domain, r.source_ip, _sum(r.count, sign), _sum(passed, sign), _sum(failed, sign), _sum(dkim, sign),
+               _sum(spf, sign))
+        .where(mine).group_by(r.source_ip).order_by(r.source_ip)
+    )
+    _upsert(session, TOTALS, TOTAL_KEYS, totals, {}, TOTAL_CAP)
+
+    header_from = func.substr(r.header_from, 1, _NAME_LENGTH)
+    names = (
+        select(domain, day, r.source_ip, literal(HEADER_FROM, String), header_from, _sum(r.count, sign))
+        .where(mine).group_by(r.source_ip, header_from).order_by(r.source_ip, header_from)
+    )
+    _upsert(session, NAMES, NAME_KEYS, names, {}, DAY_CAP)
+
+    signed = _dkim_domains(session, key.report_id).subquery()
+    dkim_names = (
+        select(domain, day, signed.c.source_ip, literal(DKIM_DOMAIN, String), signed.c.name,
+               _sum(signed.c.count, sign))
+        .where(true()).group_by(signed.c.source_ip, signed.c.name).order_by(signed.c.source_ip, signed.c.name)
+    )
+    _upsert(session, NAMES, NAME_KEYS, dkim_names, {}, DAY_CAP)
+
+
+def _dkim_domains(session: Session, report_id: str) -> Select[Any]:
+    """Each record's distinct DKIM d= domains, from its stored auth results (JSON)."""
+    r = RECORDS.c
+    if session.connection().dialect.name == "postgresql":
+        items = func.json_array_elements(r.details["authResults"]["dkim"]).table_valued("value")
+        name: ColumnElement[Any] = items.c.value.op("->>")(literal("domain", String))
+    else:
+        items = func.json_each(r.details, "$.authResults.dkim").table_valued("value")
+        name = func.json_extract(items.c.value, "$.domain")
+    name = func.substr(name, 1, _NAME_LENGTH)
+    return (
+        select(r.position, r.source_ip, r.count, name.label("name"))
+        .select_from(RECORDS.join(items, true()))
+        .where(r.report_id == report_id, name.is_not(None), name != "")
+        .distinct()
+    )
+
+
+def _upsert(session: Session, table: Table, keys: tuple[str, ...], rows: Select[Any], caps: dict[str, int],
+            cap: int) -> None:
+    """INSERT ... SELECT rows; a row whose key exists adds to it, saturating at its cap."""
+    dialect = session.connection().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = [c.name for c in table.columns]
+    stmt = insert(table).from_select(columns, rows)
+    updates: dict[str, Any] = {}
+    for name in columns:
+        if name in keys:
+            continue
+        limit = literal(caps.get(name, cap), BigInteger)
+        stored, added = table.c[name], stmt.excluded[name]
+        updates[name] = case((stored > limit - added, limit), else_=stored + added)
+    session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates))

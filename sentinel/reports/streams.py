@@ -7,11 +7,16 @@ layers (file -> gunzip -> cap -> repair -> lxml) stream without buffering.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Protocol
 
 from sentinel.errors import InvalidReport
 
+from .limits import exceeded
+
 CHUNK = 64 * 1024
+#: Compressed bytes taken at a time: small, so a bomb's ratio is judged early.
+INPUT_CHUNK = 16 * 1024
 
 
 class Readable(Protocol):
@@ -59,16 +64,24 @@ def peek(stream: Readable, size: int) -> tuple[bytes, HeadStream]:
 class CappedStream:
     """Refuses to yield more than ``limit`` bytes: the guard against compression bombs.
 
+    With ``consumed`` (the compressed bytes read so far), also refuses a layer whose
+    output outgrows its input by more than ``max_ratio`` once it has produced ``floor``
+    bytes, so a bomb is stopped after a few MiB rather than at ``limit``.
     Exceptions of the types in ``errors`` (a corrupt gzip, a bad zip CRC) raised by
     the wrapped stream become InvalidReport naming ``what``.
     """
 
     def __init__(self, stream: Readable, limit: int, what: str,
-                 errors: tuple[type[BaseException], ...] = ()) -> None:
+                 errors: tuple[type[BaseException], ...] = (), *,
+                 consumed: Callable[[], int] | None = None, max_ratio: int = 0,
+                 floor: int = 0) -> None:
         self._stream = stream
         self._limit = limit
         self._what = what
         self._errors = errors
+        self._consumed = consumed
+        self._max_ratio = max_ratio
+        self._floor = floor
         self.total = 0
 
     def read(self, size: int = -1, /) -> bytes:
@@ -82,10 +95,20 @@ class CappedStream:
             raise InvalidReport(f"{self._what} is corrupt or truncated ({exc}).") from None
         self.total += len(chunk)
         if self.total > self._limit:
-            raise InvalidReport(
+            raise exceeded(
+                "max_decompressed_bytes",
                 f"{self._what} inflates to more than {self._limit // (1024 * 1024)} MiB "
-                "(ParseLimits.max_decompressed_bytes); refused as a possible compression bomb."
+                "(ParseLimits.max_decompressed_bytes); refused as a possible compression bomb.",
             )
+        if self._consumed is not None and self.total > self._floor:
+            consumed = max(1, self._consumed())
+            if self.total > consumed * self._max_ratio:
+                raise exceeded(
+                    "max_inflation_ratio",
+                    f"{self._what} inflates {self.total // consumed}-fold (more than "
+                    f"{self._max_ratio}:1, ParseLimits.max_inflation_ratio); real reports "
+                    "compress far less, so it is refused as a compression bomb.",
+                )
         return chunk
 
 
@@ -164,6 +187,8 @@ class GunzipStream:
         self._done = False
         self._started = False
         self.trailing_garbage = False
+        #: Compressed bytes taken from the wrapped stream so far.
+        self.consumed = 0
 
     def read(self, size: int = -1, /) -> bytes:
         if size < 0 or size > CHUNK:
@@ -173,7 +198,8 @@ class GunzipStream:
             if pending:
                 data = pending
             else:
-                data = self._stream.read(CHUNK)
+                data = self._stream.read(INPUT_CHUNK)
+                self.consumed += len(data)
                 if not data:
                     if self._started and not self._inflate.eof:
                         raise InvalidReport(f"{self._what} is truncated (the gzip stream ends "
@@ -195,13 +221,16 @@ class GunzipStream:
     def _next_member(self, rest: bytes) -> None:
         rest = rest.lstrip(b"\x00")
         if not rest:
-            rest = self._stream.read(CHUNK).lstrip(b"\x00")
+            more = self._stream.read(CHUNK)
+            self.consumed += len(more)
+            rest = more.lstrip(b"\x00")
             if not rest:
                 self._done = True
                 return
         if rest.startswith(b"\x1f\x8b"):
             self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
             self._started = False
+            self.consumed -= len(rest)  # read again through the HeadStream
             self._stream = HeadStream(rest, self._stream)
         else:
             self.trailing_garbage = True

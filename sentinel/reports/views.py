@@ -9,6 +9,7 @@ from sentinel.clock import isoformat
 from sentinel.store.models import DmarcRecord, DmarcReport
 
 from .api import auth_results_to_api, reasons_to_api
+from .limits import DEFAULT_LIMITS
 from .model import Record
 
 #: The `report_records` columns, in the order of ``record_row``'s values.
@@ -49,6 +50,12 @@ def record_view(row: DmarcRecord) -> dict[str, Any]:
     }
 
 
+def skipped_count(header: dict[str, Any]) -> int:
+    """Every skipped record; headers stored before the count existed list them all."""
+    count = header.get("skippedCount")
+    return int(count) if count is not None else len(header.get("skipped", []))
+
+
 def summary_view(report: DmarcReport) -> dict[str, Any]:
     """A stored report without its records: list items and upload answers."""
     header = report.header
@@ -65,7 +72,7 @@ def summary_view(report: DmarcReport) -> dict[str, Any]:
         "recordCount": report.record_count,
         "messageCount": report.message_count,
         "dmarcPassCount": report.dmarc_pass_count,
-        "skippedCount": len(header.get("skipped", [])),
+        "skippedCount": skipped_count(header),
         "receivedAt": isoformat(report.received_at),
     }
 
@@ -84,7 +91,9 @@ def report_view(report: DmarcReport, records: list[DmarcRecord]) -> dict[str, An
         recordCount=report.record_count,
         messageCount=report.message_count,
         dmarcPassCount=report.dmarc_pass_count,
-        skipped=header.get("skipped", []),
+        skippedCount=skipped_count(header),
+        skippedByReason=header.get("skippedByReason", {}),
+        skipped=header.get("skipped", [])[:DEFAULT_LIMITS.max_skipped_sample],
         warnings=header.get("warnings", []),
         extensions=header.get("extensions", []),
         records=[record_view(r) for r in records],

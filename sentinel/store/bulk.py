@@ -8,7 +8,9 @@ PostgreSQL accept (str, int, bool, None; JSON and dates as text).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import marshal
+import tempfile
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -22,15 +24,8 @@ def insert_many(
     table: Table,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    *,
-    add_on_conflict: Sequence[str] | None = None,
 ) -> None:
-    """INSERT the rows in the session's transaction.
-
-    With `add_on_conflict` (the key columns), a row whose key exists adds its other
-    columns to the stored ones (INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n,
-    the same on SQLite >= 3.24 and PostgreSQL). Raises SQLAlchemy's DBAPIError subclasses.
-    """
+    """INSERT the rows in the session's transaction. Raises SQLAlchemy's DBAPIError subclasses."""
     if not rows:
         return
     connection = session.connection()
@@ -41,34 +36,50 @@ def insert_many(
         f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    if add_on_conflict is not None:
-        updates = ", ".join(
-            f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in columns if c not in add_on_conflict
-        )
-        sql += f" ON CONFLICT ({', '.join(quote(k) for k in add_on_conflict)}) DO UPDATE SET {updates}"
     for start in range(0, len(rows), CHUNK):
         connection.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
 
 
-def subtract_many(
-    session: Session, table: Table, keys: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """UPDATE each row found by its `keys` values, subtracting the other `columns` values.
+class RowSpool:
+    """Rows parked in an anonymous temporary file, to be written later in one short
+    transaction: memory holds one batch, whatever the number of rows.
 
-    `columns` lists the keys first, in the order of each row's values.
+    Rows must be tuples of str, int, bool and None (they are marshalled). Use as a
+    context manager; the file disappears on close.
     """
-    if not rows:
-        return
-    connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    values = [c for c in columns if c not in keys]
-    sql = (
-        f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {quote(c)} - {marker}' for c in values)} "
-        f"WHERE {' AND '.join(f'{quote(k)} = {marker}' for k in keys)}"
-    )
-    key_at = [columns.index(k) for k in keys]
-    value_at = [columns.index(c) for c in values]
-    params = [tuple(row[i] for i in value_at) + tuple(row[i] for i in key_at) for row in rows]
-    for start in range(0, len(params), CHUNK):
-        connection.exec_driver_sql(sql, params[start : start + CHUNK])
+
+    def __init__(self, batch: int = 500) -> None:
+        self.batch = batch
+        self.rows = 0
+        self._pending: list[tuple[Any, ...]] = []
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self._pending.append(row)
+        self.rows += 1
+        if len(self._pending) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            marshal.dump(self._pending, self._file)
+            self._pending = []
+
+    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows in the order added, a batch at a time (may be read more than once)."""
+        self._flush()
+        self._file.seek(0)
+        while True:
+            try:
+                yield marshal.load(self._file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> RowSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -54,3 +54,18 @@ def test_ingest_files_and_directories(tmp_path: Path, tenant: Tenant, services: 
     listed = services.reports.list_reports(principal, PageRequest())
     assert sorted(r["reportId"] for r in listed["reports"]) == ["11038226378739404135", "cli-1"]
     assert main(["ingest", str(single), "--org", "org_doesnotexist"]) == 2
+
+
+def test_parse_counts_every_skipped_record_and_lists_a_sample(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    data = report_xml("Skip", "s-1", 1718236800, [Rec("192.0.2.1", 2)]).decode()
+    bad = "".join(f"<record><row><source_ip>x{i}</source_ip><count>1</count></row></record>" for i in range(150))
+    path = tmp_path / "skips.xml"
+    path.write_text(data.replace("</feedback>", bad + "</feedback>"))
+    assert main(["parse", str(path)]) == 0
+    assert "1 record, 2 messages, 100.0% pass DMARC, 150 records skipped (150 invalid_source_ip)" in \
+        capsys.readouterr().out
+    assert main(["parse", "--json", str(path)]) == 0
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert (report["skippedCount"], len(report["skipped"])) == (150, 100)
+    assert report["skippedByReason"] == {"invalid_source_ip": 150}
