@@ -1,4 +1,4 @@
-"""Instances started together on a fresh database migrate it once, one after the other."""
+"""Migrations: instances started together migrate once, one after the other; data migrations."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 from sentinel.store.db import Database
 
 PARALLEL = 4
-pytestmark = pytest.mark.db
 
 
 @pytest.fixture
@@ -38,6 +37,7 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.db
 def test_parallel_migrations_of_a_fresh_database_all_succeed(fresh_url: str) -> None:
     databases = [Database(fresh_url) for _ in range(PARALLEL)]
     barrier = threading.Barrier(PARALLEL)
@@ -63,3 +63,34 @@ def test_parallel_migrations_of_a_fresh_database_all_succeed(fresh_url: str) -> 
     finally:
         for db in databases:
             db.dispose()
+
+
+def test_stored_addresses_are_lower_cased_unless_taken(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from sentinel.store.db import MIGRATIONS
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+
+    def upgrade(revision: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+    try:
+        upgrade("0005_reports_skipped")
+        with db.engine.begin() as c:
+            for user_id, email in [("usr_1", "Alice@example.com"), ("usr_2", "Bob@example.com"),
+                                   ("usr_3", "bob@example.com")]:
+                c.execute(text("INSERT INTO users (id, email, created_at) VALUES (:id, :email, '2024-01-01')"),
+                          {"id": user_id, "email": email})
+        upgrade("head")
+        with db.engine.connect() as c:
+            emails = dict(c.execute(text("SELECT id, email FROM users ORDER BY id")).all())
+        # Bob's mixed-case twin keeps its case: the lower-case address belongs to usr_3.
+        assert emails == {"usr_1": "alice@example.com", "usr_2": "Bob@example.com", "usr_3": "bob@example.com"}
+    finally:
+        db.dispose()

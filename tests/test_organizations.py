@@ -177,3 +177,19 @@ def test_operators_issue_tokens_to_members_from_the_cli(tenant: Tenant, services
         capture_output=True, text=True, env=env,
     )
     assert refused.returncode == 2 and "not a member" in refused.stderr
+
+
+def test_email_addresses_compare_without_case(tenant: Tenant, other: Tenant) -> None:
+    """`Alice@Example.com` and `alice@example.com` are one account, stored in lower case."""
+    email = unique_email("Mixed.Case")
+    mixed = email.replace("@", "@Sub.").title()
+    first = tenant.data(tenant.post(f"/api/organizations/{tenant.org_id}/members",
+                                    json={"email": mixed, "role": "viewer"}), 201)["member"]
+    assert first["email"] == mixed.lower()
+    # The same address in another case is the same person: already a member here ...
+    again = tenant.post(f"/api/organizations/{tenant.org_id}/members", json={"email": mixed.upper(), "role": "viewer"})
+    error_of(again, 409, "CONFLICT")
+    # ... and the same user when another organization adds them.
+    second = other.data(other.post(f"/api/organizations/{other.org_id}/members",
+                                   json={"email": mixed.lower(), "role": "viewer"}), 201)["member"]
+    assert second["userId"] == first["userId"]

@@ -27,13 +27,15 @@ _EMAIL = re.compile(
 
 
 def normalize_email(raw: str) -> str:
-    """Lower-case the domain part; raises ValidationError when it is not an address."""
+    """The address lower-cased; raises ValidationError when it is not an address.
+
+    RFC 5321 §2.4 lets a server treat local parts case-sensitively, but no mailbox provider
+    does, and two accounts for `Alice@` and `alice@` would be one person split in two.
+    """
     # fullmatch, not match: "$" would let a trailing newline through, which the spec refuses.
-    email = raw
-    if len(email) > 320 or not _EMAIL.fullmatch(email):
+    if len(raw) > 320 or not _EMAIL.fullmatch(raw):
         raise ValidationError.field("email", f"'{raw[:80]}' is not a valid e-mail address.")
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return raw.lower()
 
 
 # What no reader sees: controls, blanks, zero-width characters, joiners, bidi controls,
