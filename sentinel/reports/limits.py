@@ -28,10 +28,11 @@ class ParseLimits:
     #: ordinary records are ~100 MB of XML; a layer inflating past this is refused.
     max_decompressed_bytes: int = 256 * MIB
     #: Output/input ratio of one compressed layer (gzip, zip member), checked once the
-    #: layer has produced ``inflation_floor_bytes``. Real report XML deflates 15-105:1
-    #: (the repetitive 900 KB fixture: 103:1); deflate's ceiling is ~1032:1, which only
-    #: runs of one byte (bombs) reach.
-    max_inflation_ratio: int = 300
+    #: layer has produced ``inflation_floor_bytes``. Real report XML deflates 10-105:1
+    #: (the repetitive 900 KB fixture: 103:1); a file of identical records, the cheapest
+    #: record bomb, reaches 260:1 and more, and runs of one byte ~1032:1. 150 refuses those
+    #: after 4 MiB of output instead of after max_records (seconds of parsing).
+    max_inflation_ratio: int = 150
     #: Output a layer may produce before its ratio is judged (small files may be extreme).
     inflation_floor_bytes: int = 4 * MIB
     #: Members of a zip archive; archives with more are refused before any is read.

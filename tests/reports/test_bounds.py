@@ -104,19 +104,29 @@ def test_compression_bomb_is_refused_by_its_inflation_ratio_after_a_few_mib() ->
     source = Counting(bomb)
     seen, error = records_read_before_refusal(source, ParseLimits(max_element_bytes=256 * MIB))
     assert bound_of(error) == "limits.max_inflation_ratio"
-    assert "300:1" in error.message
-    # Refused once the layer's output passed 300 times its input (read 16 KiB at a
+    assert "150:1" in error.message
+    # Refused once the layer's output passed 150 times its input (read 16 KiB at a
     # time): ~5 MiB of the 200 MiB, from the first chunks of the 200 KB file.
     assert seen == 0
     assert source.taken <= 64 * 1024 < len(bomb)
 
 
-def test_record_bomb_stops_at_the_record_bound() -> None:
-    # 2 M identical records (1 GB of XML) in 3.8 MB: deflate reaches ~260:1, under the
-    # ratio bound, so the record bound stops it (20,000 here, to keep the test short).
+def test_record_bomb_stops_at_the_ratio_bound_after_a_few_mib() -> None:
+    # 2 M identical records (1 GB of XML) in 3.8 MB: deflate reaches ~260:1, past the
+    # ratio bound, so it is refused once the layer has produced its first few MiB.
     bomb = _record_bomb(2_000_000)
     source = Counting(bomb)
-    seen, error = records_read_before_refusal(source, ParseLimits(max_records=20_000))
+    seen, error = records_read_before_refusal(source, ParseLimits())
+    assert bound_of(error) == "limits.max_inflation_ratio"
+    assert seen < 20_000
+    assert source.taken < len(bomb) // 50
+
+
+def test_record_bomb_under_the_ratio_stops_at_the_record_bound() -> None:
+    # With the ratio bound lifted, the record bound is what stops it (20,000 here).
+    bomb = _record_bomb(2_000_000)
+    source = Counting(bomb)
+    seen, error = records_read_before_refusal(source, ParseLimits(max_records=20_000, max_inflation_ratio=10_000))
     assert bound_of(error) == "limits.max_records"
     assert seen == 20_000
     assert source.taken < len(bomb) // 50
@@ -131,8 +141,9 @@ def test_gzip_in_gzip_bomb_stops_after_bounded_work() -> None:
     assert (seen, source.taken <= 64 * 1024) == (0, True)
     records = _gzip(_record_bomb(2_000_000))
     source = Counting(records)
-    seen, error = records_read_before_refusal(source, ParseLimits(max_records=20_000))
-    assert (bound_of(error), seen) == ("limits.max_records", 20_000)
+    seen, error = records_read_before_refusal(source, ParseLimits())
+    assert bound_of(error) == "limits.max_inflation_ratio"
+    assert seen < 20_000
     assert source.taken < len(records)
 
 
