@@ -33,7 +33,7 @@ from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
 from sentinel.web import errors as web_errors
-from sentinel.web.admission import Admission
+from sentinel.web.admission import Admission, AdmitBeforeBody
 from sentinel.web.body import BodyLimits
 from sentinel.web.executors import Blocking, ThreadPort, in_thread_pool, inline
 from sentinel.web.health import HealthProbe
@@ -212,17 +212,25 @@ def create_app(
 
         # Before the main API: its mount at "/" would otherwise claim /_mock too.
         spec = install(app, services, spec, documents)
+    resolver = BlockingResolver(services.blocking, services.slow)
     app.add_api(
         # Handed over parsed: connexion's own loading would parse the YAML again, slowly.
         load_spec(),
         strict_validation=True,
         validator_map={"parameter": NamedParameterValidator, "body": BODY_VALIDATORS},
         validate_responses=validate_responses,
-        resolver=BlockingResolver(services.blocking, services.slow, services.admission),
+        resolver=resolver,
         # The UI reads SPEC_URL, which SpecDocuments answers with the spec as written.
         swagger_ui_options=SwaggerUIOptions(serve_spec=False, spec_path=SPEC_URL, swagger_ui_path="/api/ui"),
     )
-    # After routing and the bearer-security step: nothing reads a body before the token is accepted.
+    # After routing and the bearer-security step: nothing reads a body before the token is
+    # accepted, nor before slow work (an upload) is admitted. Added in this order, they run in it.
+    app.add_middleware(
+        AdmitBeforeBody,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        admission=services.admission,
+        kinds=resolver.kinds,
+    )
     app.add_middleware(
         BodyLimits,
         position=MiddlewarePosition.BEFORE_VALIDATION,

@@ -1,6 +1,6 @@
 """Resolves each operationId to its handler and runs synchronous handlers through the
-services' blocking-call ports: the handler pool, or, for handlers marked `slow_work`,
-the slow pool after admission (caps per organization and per process)."""
+services' blocking-call ports: the handler pool, or, for handlers marked `slow_work`, the
+slow pool (admitted earlier by web.admission.AdmitBeforeBody, from the kinds noted here)."""
 
 from __future__ import annotations
 
@@ -12,24 +12,23 @@ from typing import Any
 
 from connexion.resolver import Resolver
 
-from sentinel.web.admission import Admission
-from sentinel.web.context import principal
 from sentinel.web.executors import SLOW_WORK, Blocking
 
 
 class BlockingResolver(Resolver):  # type: ignore[misc]
-    def __init__(self, blocking: Blocking, slow: Blocking | None = None, admission: Admission | None = None) -> None:
+    def __init__(self, blocking: Blocking, slow: Blocking | None = None) -> None:
         super().__init__()
         self.blocking = blocking
         self.slow = slow or blocking
-        self.admission = admission
+        # operationId -> slow-work kind, for the admission step (web.admission.AdmitBeforeBody).
+        self.kinds: dict[str, str] = {}
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
         handler: Callable[..., Any] = super().resolve_function_from_operation_id(operation_id)
         if asyncio.iscoroutinefunction(handler):
             return handler
         kind: str | None = getattr(handler, SLOW_WORK, None)
-        blocking, slow, admission = self.blocking, self.slow, self.admission
+        blocking, slow = self.blocking, self.slow
 
         if kind is None:
 
@@ -39,13 +38,12 @@ class BlockingResolver(Resolver):  # type: ignore[misc]
 
         else:
 
+            self.kinds[operation_id] = kind
+
             @functools.wraps(handler)
             async def run(*args: Any, **kwargs: Any) -> Any:
-                if admission is None:
-                    return await slow(handler, *args, **kwargs)
-                # Admitted on the event loop, before a thread is taken: a refusal is instant.
-                with admission.admit(kind, principal().organization_id):
-                    return await slow(handler, *args, **kwargs)
+                # Already admitted, before its body was read (web.admission.AdmitBeforeBody).
+                return await slow(handler, *args, **kwargs)
 
         # connexion inspects the handler's signature on every request; computed once here.
         run.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]

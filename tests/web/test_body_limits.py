@@ -135,3 +135,30 @@ def test_authenticated_chunked_body_is_accepted(live: LiveServer, tenant: Tenant
         # A body read in full leaves the connection open for the next request.
         sock.sendall(head("GET", "/health", {}))
         assert read_response(sock).status == 200
+
+
+def test_an_upload_over_its_organization_cap_is_refused_before_its_body_is_read(tmp_path) -> None:
+    own = Settings(database_url=f"sqlite:///{tmp_path / 'caps.db'}", auth_failures_per_minute=1000,
+                   uploads_per_organization=1)
+    services = build_services(own)
+    try:
+        with LiveServer(create_app(own, services=services), own) as server:
+            from tests.support.api import new_tenant
+
+            tenant = new_tenant(services, server.url)
+            path = f"/api/organizations/{tenant.org_id}/reports"
+            headers = {"Content-Type": "application/gzip", "Content-Length": str(20 * MIB),
+                       "Authorization": tenant.http.headers["Authorization"]}
+            with connect(server.port) as first:
+                # One upload in flight: its head and the first MiB of its body sent, the rest held back.
+                first.sendall(head("POST", path, headers) + b"\x1f\x8b" + b"\0" * (MIB - 2))
+                for _ in range(1500):  # until it holds its slot (a hang guard, not a time bound)
+                    if services.admission.busy("upload") == 1:
+                        break
+                    time.sleep(0.01)
+                assert services.admission.busy("upload") == 1
+                # The second is told 429 from its head alone, its 20 MiB never read.
+                _refused_unread(server.port, "POST", path, headers, 429, "RATE_LIMITED")
+            tenant.http.close()
+    finally:
+        services.db.dispose()
