@@ -39,7 +39,7 @@ schemathesis.serializer.alias(["application/gzip", "application/zip", "message/r
 # Operations whose acceptance depends on facts no JSON schema can state; for them a
 # schema-valid request may rightly be refused with VALIDATION_ERROR.
 OUTSIDE_THE_SCHEMA = {
-    "create_domain": "the name must sit under a real public suffix",
+    "create_domain": "the name must convert to IDNA (label lengths, allowed code points) under a real public suffix",
     "create_token": "expiresAt must lie in the future",
     "upload_report": "the body must be a DMARC report about a domain the organization monitors",
 }
