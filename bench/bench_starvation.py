@@ -33,16 +33,8 @@ from support import free_port, wait_ready  # noqa: E402
 
 from sentinel.app import build_services  # noqa: E402
 from sentinel.settings import Settings  # noqa: E402
+from tests.support.dns_server import SLOW_ZONE as ZONE  # noqa: E402
 from tests.support.dns_server import LoopbackDnsServer  # noqa: E402
-
-ZONE = """$ORIGIN slow.example.com.
-$TTL 300
-@        SOA  ns1 hostmaster 1 3600 600 86400 300
-@        NS   ns1
-ns1      A    127.0.0.53
-@        TXT  "v=spf1 -all"
-_dmarc   TXT  "v=DMARC1; p=reject"
-"""
 
 
 def _probe(url: str, headers: dict[str, str], stop: threading.Event, seen: list[float], codes: Counter[int]) -> None:

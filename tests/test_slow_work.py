@@ -20,19 +20,12 @@ from sentinel.app import Services, build_services, create_app
 from sentinel.settings import Settings
 from tests.reports_api.support import Rec, report_xml, upload
 from tests.support.api import Tenant, error_of, new_tenant
+from tests.support.dns_server import SLOW_ZONE as ZONE
 from tests.support.dns_server import LoopbackDnsServer
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.db
 
-ZONE = """$ORIGIN slow.example.com.
-$TTL 300
-@        SOA  ns1 hostmaster 1 3600 600 86400 300
-@        NS   ns1
-ns1      A    127.0.0.53
-@        TXT  "v=spf1 -all"
-_dmarc   TXT  "v=DMARC1; p=reject"
-"""
 # More scans than anyio's 40 default threads: before the fix they took every thread.
 SCANS = 48
 # Long enough that no DNS query gives up while held; the test releases them.

@@ -65,6 +65,17 @@ def spawn(argv: list[str], log: IO[bytes], env: dict[str, str] | None = None) ->
     return future.result()
 
 
+def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a child process: SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 @dataclass
 class Disruption:
     what: str
@@ -176,13 +187,7 @@ class PrivateRedis:
         raise RuntimeError("redis-server did not answer PING within 10 s")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        terminate(self.proc)
         self.proc = None
 
 
@@ -239,13 +244,7 @@ class Instance:
             self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        terminate(self.proc)
 
     def last_error(self) -> str:
         """The last exception line of the current incarnation's log (why it died)."""

@@ -312,3 +312,15 @@ class LoopbackDnsServer:
             response.flags |= dns.flags.TC
             return response.to_wire(max_size=65535)
 
+
+
+# One domain with SPF and DMARC only: what the slow-resolver tests and benchmarks scan
+# while the server holds or delays every answer.
+SLOW_ZONE = """$ORIGIN slow.example.com.
+$TTL 300
+@        SOA  ns1 hostmaster 1 3600 600 86400 300
+@        NS   ns1
+ns1      A    127.0.0.53
+@        TXT  "v=spf1 -all"
+_dmarc   TXT  "v=DMARC1; p=reject"
+"""
