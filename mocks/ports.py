@@ -5,7 +5,8 @@
 - ids: SequentialIds, so the same seed gives the same IDs on every start;
 - dns: a ZoneClient answering from the zone files in mocks/zones (dnspython, no sockets);
 - https: a StaticFetcher serving the pages of mocks/https_pages.yaml (MTA-STS policies);
-- limiter: the real rate limiter counting in this process's memory, never in Redis.
+- limiter: the real rate limiter counting in this process's memory, never in Redis;
+- webhook deliveries: real, signed, retried on the mock's clock, to loopback addresses only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from limits.storage import MemoryStorage
 from sentinel.clock import ManualClock, SequentialIds
 from sentinel.dns.https import StaticFetcher
 from sentinel.dns.zones import ZoneClient
+from sentinel.events.targets import ListedOnly
+from sentinel.net.policy import AddressPolicy
 from sentinel.ratelimit import Limiter, build_limiter
 from sentinel.settings import Settings
 from sentinel.store.db import Database
@@ -43,6 +46,13 @@ def display_path(path: Path) -> str:
 def mock_limiter(settings: Settings) -> Limiter:
     """The configured plan limits (MAILSENTINEL_RATE_LIMITS applies), counted in memory."""
     return build_limiter(settings, storage=MemoryStorage())
+
+
+def loopback_policy() -> AddressPolicy:
+    """Deliveries reach loopback receivers (http or https) and nothing else: a mock never
+    leaves the machine."""
+    return ListedOnly(AddressPolicy(("127.0.0.0/8", "::1/128")), "is not a loopback address; the mock delivers "
+                                                                 "to loopback receivers only")
 
 
 def memory_database() -> Database:

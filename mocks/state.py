@@ -20,6 +20,7 @@ from sentinel.clock import ManualClock, SequentialIds, isoformat
 from sentinel.errors import ValidationError
 from sentinel.events import event_payload
 from sentinel.store.models import Base, Event
+from sentinel.worker import Worker
 
 if TYPE_CHECKING:
     from sentinel.app import Services
@@ -89,17 +90,22 @@ class MockState:
                 raise
         return self.describe()
 
-    def advance(self, seconds: float | None = None, instant: datetime | None = None) -> dict[str, Any]:
-        """Move the clock forward by `seconds` or to `instant`. Raises ValidationError."""
+    def advance(self, seconds: float | None = None, instant: datetime | None = None, *, run_jobs: bool = False
+                ) -> dict[str, Any]:
+        """Move the clock forward by `seconds` or to `instant`; with `run_jobs`, then run every
+        job that is due at the new time (webhook deliveries and their retries go out, for real,
+        to loopback receivers) before answering. Raises ValidationError."""
         clock = self.clock
         if instant is not None:
             clock.set(instant)
         elif seconds is not None:
             clock.advance(timedelta(seconds=seconds))
-        return {"now": isoformat(clock.now())}
+        handled = Worker(self.services.jobs, clock).drain() if run_jobs else 0
+        return {"now": isoformat(clock.now()), **({"jobsRun": handled} if run_jobs else {})}
 
     def events(self, event_type: str | None = None, organization_id: str | None = None) -> list[dict[str, Any]]:
-        """Events recorded in the outbox (webhook deliveries are recorded, never sent), oldest first."""
+        """Events recorded in the outbox, oldest first (`deliveredAt`: when they were turned into
+        deliveries to the subscribed endpoints)."""
         stmt = select(Event).order_by(Event.created_at, Event.id)
         if event_type:
             stmt = stmt.where(Event.type == event_type)

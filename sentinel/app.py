@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +28,12 @@ from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
 from sentinel.dns.client import DnsClient, make_dns_client
 from sentinel.dns.https import HttpsFetcher, HttpxFetcher
 from sentinel.domains.service import DomainService
+from sentinel.events.delivery import Deliverer, DeliveryJob, DispatchJob
+from sentinel.events.secrets import box_for
+from sentinel.events.sender import Sender
+from sentinel.events.service import WebhookService
+from sentinel.events.targets import LocalhostAware, Targets
+from sentinel.net.policy import AddressPolicy
 from sentinel.ratelimit import Limiter, build_limiter
 from sentinel.reports.service import ReportService
 from sentinel.scans.service import ScanService
@@ -44,6 +51,7 @@ from sentinel.web.responses import dumps
 from sentinel.web.routing import without_slash_redirects
 from sentinel.web.spec import SpecDocuments, documents_for
 from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
+from sentinel.worker import Job
 
 if TYPE_CHECKING:
     from mocks.state import MockState
@@ -85,6 +93,11 @@ class Services:
     health: HealthProbe
     # Caps on scans and uploads in flight, per organization and per process.
     admission: Admission
+    # Webhook endpoints and deliveries; the delivery engine's parts.
+    webhooks: WebhookService
+    deliverer: Deliverer
+    # What a worker runs (mailsentinel worker, serve's in-process worker, the mock's clock).
+    jobs: list[Job]
     # How the web layer runs blocking calls: handlers and the token look-up, and slow
     # work (scans, verification, uploads) on a pool of its own.
     blocking: Blocking = in_thread_pool
@@ -105,11 +118,15 @@ def build_services(
     https: HttpsFetcher | None = None,
     migrate: bool = True,
     limiter: Limiter | None = None,
+    webhook_policy: AddressPolicy | None = None,
+    webhook_network: Any = None,
 ) -> Services:
     """Wire the services for a mode; brings the schema up to date unless told not to.
 
     In mock mode every port not passed in is the mock's (mocks/ports.py) and the seed is
-    loaded. Raises ValidationError for malformed nameservers or a bad seed file.
+    loaded. `webhook_policy` replaces the outbound-address policy of deliveries (the mock's
+    reaches loopback only) and `webhook_network` their network backend (a test's recorder).
+    Raises ValidationError for malformed nameservers or a bad seed file.
     """
     if mode == "mock":
         from mocks import ports
@@ -120,6 +137,7 @@ def build_services(
         dns = dns or ports.zone_dns()
         https = https or ports.static_https()
         limiter = limiter or ports.mock_limiter(settings)
+        webhook_policy = webhook_policy or ports.loopback_policy()
     database = db or Database(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -143,6 +161,10 @@ def build_services(
     # One process holds all of the mock's state, so its principals can be cached exactly.
     tokens = TokenService(database, clock, ids, PrincipalCache() if mode == "mock" else None)
     domains = DomainService(database, clock, ids)
+    box = box_for(settings.webhook_secret_keys, settings.database_url, database.in_memory)
+    targets = Targets(LocalhostAware(dns), webhook_policy or AddressPolicy(settings.allowed_target_networks))
+    sender = Sender(targets, settings.webhook_timeout, settings.https_ca_bundle, webhook_network)
+    deliverer = Deliverer(database, clock, box, sender, timedelta(days=settings.webhook_disable_after_days))
     services = Services(
         settings=settings,
         mode=mode,
@@ -162,6 +184,9 @@ def build_services(
             per_organization={"scan": settings.scans_per_organization, "upload": settings.uploads_per_organization},
             in_flight={"upload": settings.uploads_in_flight},
         ),
+        webhooks=WebhookService(database, clock, ids, box, targets, deliverer),
+        deliverer=deliverer,
+        jobs=[DispatchJob(database, ids), DeliveryJob(deliverer)],
         blocking=ThreadPort(settings.worker_threads, "sentinel-worker"),
         slow=ThreadPort(settings.slow_threads, "sentinel-slow"),
     )

@@ -78,15 +78,73 @@ def _run(app: Any, settings: Settings) -> int:
     return 0 if server.started else 3
 
 
+def _background_worker(services: Any) -> Any:
+    """The in-process worker `serve` and `mock` run (webhook dispatch and deliveries)."""
+    from sentinel.worker import BackgroundWorker, Worker
+
+    return BackgroundWorker(Worker(services.jobs, services.clock)).start()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
 
-    from sentinel.app import create_app
+    from sentinel.app import build_services, create_app
 
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, "serve")
-    print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui)", flush=True)
-    return _run(app, settings)
+    services = build_services(settings, "serve")
+    app = create_app(settings, "serve", services=services)
+    worker = _background_worker(services) if settings.serve_worker else None
+    print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui"
+          f"{'; delivering webhooks in-process' if worker else ''})", flush=True)
+    try:
+        return _run(app, settings)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks (and run every other background job) until stopped, or once with --once."""
+    import signal
+    import threading
+
+    from sentinel.app import build_services
+    from sentinel.worker import Worker
+
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = build_services(settings, "serve")
+    worker = Worker(services.jobs, services.clock)
+    try:
+        if args.once:
+            handled = worker.drain()
+            print(f"Handled {handled} item(s).")
+            return 0
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        print(f"MailSentinel worker running jobs: {', '.join(job.name for job in services.jobs)}", flush=True)
+        worker.run(stop)
+        return 0
+    finally:
+        services.db.dispose()
+
+
+def cmd_webhooks_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sentinel.events.verify import verify_message
+
+    data = Path(args.file).read_bytes() if args.file and args.file != "-" else sys.stdin.buffer.read()
+    verdict = verify_message(args.secret, data, tolerance=args.tolerance)
+    print(verdict.text)
+    return 0 if verdict.valid else 1
+
+
+def cmd_webhooks_new_key(args: argparse.Namespace) -> int:
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode("ascii"))
+    return 0
 
 
 MOCK_PORT = 4010
@@ -106,6 +164,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = build_services(settings, "mock")
     app = create_app(settings, "mock", services=services)
+    # Deliveries due on the mock's clock go out at once; retries wait for POST /_mock/clock.
+    worker = _background_worker(services)
     base = f"http://{settings.host}:{settings.port}"
     assert services.mock is not None
     print(f"MailSentinel mock on {base} (seed {services.mock.seed.source}; Swagger UI at /api/ui, controls at /_mock)")
@@ -113,7 +173,10 @@ def cmd_mock(args: argparse.Namespace) -> int:
         print(f"  {token.role:<7} {token.email:<24} {','.join(token.scopes):<11} {token.secret}")
     if services.mock.tokens:
         print(f'Try: curl -H "Authorization: Bearer {services.mock.tokens[0].secret}" {base}/api/domains', flush=True)
-    return _run(app, settings)
+    try:
+        return _run(app, settings)
+    finally:
+        worker.stop()
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -260,6 +323,28 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument("--org", required=True, metavar="ORG_ID", help="the organization to store them for")
     ingest.set_defaults(func=cmd_ingest)
+
+    worker = sub.add_parser("worker", help="deliver webhooks and run the other background jobs (migrates first)")
+    worker.add_argument("--once", action="store_true", help="run every job until none has work, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+    hooks = sub.add_parser("webhooks", help="tools for webhook receivers")
+    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True)
+    verify = hooks_sub.add_parser(
+        "verify",
+        help="check a delivery's Standard Webhooks signature",
+        description="Reads one delivery as a receiver saw it: optionally the request line, then the headers "
+                    "(webhook-id, webhook-timestamp, webhook-signature), a blank line and the body, exactly as "
+                    "`nc -l PORT > delivery.txt` or a request dump records it. Exit 0 when a signature matches, "
+                    "1 when none does.",
+    )
+    verify.add_argument("--secret", required=True, help="the endpoint's secret, whsec_...")
+    verify.add_argument("--file", metavar="FILE", help="read the delivery from FILE (default: standard input)")
+    verify.add_argument("--tolerance", type=float, default=300.0, metavar="SECONDS",
+                        help="how old or new webhook-timestamp may be (default 300, as the libraries; 0: any)")
+    verify.set_defaults(func=cmd_webhooks_verify)
+    new_key = hooks_sub.add_parser("new-key", help="print a new key for MAILSENTINEL_WEBHOOK_SECRET_KEYS")
+    new_key.set_defaults(func=cmd_webhooks_new_key)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 from collections.abc import Mapping
@@ -75,6 +76,15 @@ class Settings:
     scans_per_organization: int = 4
     uploads_per_organization: int = 2
     uploads_in_flight: int = 4
+    # Keys (Fernet: url-safe base64 of 32 bytes) that encrypt webhook secrets at rest; the
+    # first encrypts, every one decrypts, so a key can be replaced without losing secrets.
+    webhook_secret_keys: tuple[str, ...] = ()
+    # Seconds one delivery attempt may take in all (a 2xx within it is a success).
+    webhook_timeout: float = 15.0
+    # An endpoint whose every attempt failed for this many days is disabled.
+    webhook_disable_after_days: float = 5.0
+    # 1: `serve` runs a delivery worker in its own process; 0 when dedicated workers run.
+    serve_worker: int = 1
 
     @property
     def database_pool_size(self) -> int:
@@ -103,6 +113,7 @@ class Settings:
             "max_body_bytes", "body_timeout", "max_header_bytes", "max_headers", "header_timeout",
             "worker_threads", "slow_threads", "db_pool_timeout", "db_lock_timeout", "health_timeout",
             "scans_per_organization", "uploads_per_organization", "uploads_in_flight",
+            "webhook_timeout", "webhook_disable_after_days",
         )
         for name in positive:
             value = getattr(self, name)
@@ -112,17 +123,34 @@ class Settings:
             raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
         # Fail at start-up, not at the first fetch, on an allow-list entry that is no network.
         parse_networks(self.allowed_target_networks)
+        if self.serve_worker not in (0, 1):
+            raise ValidationError(f"MAILSENTINEL_SERVE_WORKER must be 0 or 1, got {self.serve_worker}.")
+        for key in self.webhook_secret_keys:
+            if not _is_fernet_key(key):
+                raise ValidationError(
+                    "MAILSENTINEL_WEBHOOK_SECRET_KEYS: each key must be url-safe base64 of 32 bytes "
+                    f"(e.g. from `mailsentinel webhooks new-key`), got one of {len(key)} characters."
+                )
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
+        return False
 
 
 Kind = Literal["text", "list", "int", "float"]
 
 # The commands of sentinel/cli.py, for the variables each one reads.
 SERVERS = ("serve", "mock")
-DATABASE = ("serve", "migrate", "bootstrap", "token", "ingest")
-DNS = ("serve", "scan")
+DATABASE = ("serve", "migrate", "bootstrap", "token", "ingest", "worker")
+DNS = ("serve", "scan", "worker")
+# The commands that sign and deliver webhooks.
+DELIVERY = ("serve", "worker", "mock")
 
 
 @dataclass(frozen=True)
@@ -210,6 +238,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("uploads_per_organization", "int", "report uploads in flight per organization (429 beyond)",
              SERVERS),
     Variable("uploads_in_flight", "int", "report uploads in flight per process (503 beyond)", SERVERS),
+    Variable("webhook_secret_keys", "list", "comma-separated keys encrypting webhook secrets at rest (url-safe "
+             "base64 of 32 bytes; the first encrypts, all decrypt; unset: a key file beside a SQLite database, "
+             "required on PostgreSQL)", DELIVERY),
+    Variable("webhook_timeout", "float", "seconds one webhook delivery attempt may take (a 2xx within it is a "
+             "success)", DELIVERY),
+    Variable("webhook_disable_after_days", "float", "days of nothing but failed attempts after which an endpoint "
+             "is disabled", DELIVERY),
+    Variable("serve_worker", "int", "`1`: `serve` runs a webhook delivery worker in-process; `0`: off, when "
+             "`mailsentinel worker` processes run", ("serve",)),
     Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
 )
 

@@ -17,7 +17,7 @@ from sentinel.settings import VARIABLES, Settings, Variable, variables_for
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW = re.compile(r"^\| `(MAILSENTINEL_[A-Z0-9_]+)` \| (.+?) \| (.+?) \|$")
-COMMANDS = ("serve", "mock", "migrate", "bootstrap", "token", "scan", "parse", "ingest")
+COMMANDS = ("serve", "mock", "migrate", "bootstrap", "token", "scan", "parse", "ingest", "worker", "webhooks")
 
 
 def _readme_table() -> dict[str, str]:
@@ -67,7 +67,12 @@ def test_every_field_is_read_from_exactly_one_variable() -> None:
 
 SAMPLES = {"text": "x-value", "list": "a, b,,c", "int": "4711", "float": "1.5"}
 PARSED = {"text": "x-value", "list": ("a", "b", "c"), "int": 4711, "float": 1.5}
-CHECKED = {"allowed_target_networks": ("127.0.0.0/8, ::1,,192.0.2.0/24", ("127.0.0.0/8", "::1", "192.0.2.0/24"))}
+_KEY = "q0GJ1PKFd1rF0m8eBoIn4BVyBgXcXp1ZWcPzs8VcG0Y="
+CHECKED = {
+    "allowed_target_networks": ("127.0.0.0/8, ::1,,192.0.2.0/24", ("127.0.0.0/8", "::1", "192.0.2.0/24")),
+    "webhook_secret_keys": (f"{_KEY},,{_KEY}", (_KEY, _KEY)),
+    "serve_worker": ("0", 0),
+}
 
 
 @pytest.mark.parametrize("var", VARIABLES, ids=lambda v: v.name)
@@ -97,7 +102,7 @@ def test_help_lists_the_variables_the_command_reads(command: str) -> None:
     assert result.returncode == 0, result.stderr
     listed = set(re.findall(r"^  (MAILSENTINEL_[A-Z0-9_]+) \(default: ", result.stdout, re.M))
     assert listed == {v.name for v in variables_for(command)}
-    if command == "parse":
+    if command in ("parse", "webhooks"):
         assert "reads no MAILSENTINEL_* variable" in result.stdout
     else:
         assert listed

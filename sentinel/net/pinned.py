@@ -165,12 +165,14 @@ async def pinned_request(
     port: int | None = None,
     schemes: Iterable[str] = ("https",),
     inner: httpcore.AsyncNetworkBackend | None = None,
+    truncate: bool = False,
 ) -> PinnedResponse:
     """One request to ``url`` over a pinned, vetted connection; ``timeout`` bounds it all.
 
     Raises OutboundError (never anything else for network trouble): ``url`` for a scheme
     not in ``schemes`` or no host, ``dns``/``refused`` from resolve_vetted, ``connect``,
-    ``timeout``, ``protocol``, and ``too_large`` past ``max_bytes`` of body.
+    ``timeout``, ``protocol``, and ``too_large`` past ``max_bytes`` of body (with
+    ``truncate``, the body is cut at ``max_bytes`` instead and the rest never read).
     """
     parts = urlsplit(url)
     if parts.scheme not in set(schemes) or not parts.hostname:
@@ -181,7 +183,7 @@ async def pinned_request(
             resolution = await resolve_vetted(dns, parts.hostname, policy)
             backend = PinnedBackend(resolution, port, inner or httpcore.AnyIOBackend())
             return await _send(method, url, backend, headers, content, timeout, max_bytes,
-                               ssl_context or ssl.create_default_context())
+                               ssl_context or ssl.create_default_context(), truncate)
     except TimeoutError:
         raise OutboundError("timeout", f"no complete answer within {timeout:g} s") from None
     except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
@@ -194,7 +196,7 @@ async def pinned_request(
 
 async def _send(method: str, url: str, backend: PinnedBackend,
                 headers: Sequence[tuple[str, str]], content: bytes | None, timeout: float,
-                max_bytes: int, context: ssl.SSLContext) -> PinnedResponse:
+                max_bytes: int, context: ssl.SSLContext, truncate: bool = False) -> PinnedResponse:
     sent = [("User-Agent", "MailSentinel/0.1"), *headers]
     limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
     async with httpcore.AsyncConnectionPool(
@@ -204,6 +206,9 @@ async def _send(method: str, url: str, backend: PinnedBackend,
         body = bytearray()
         async for chunk in response.aiter_stream():
             body.extend(chunk)
+            if len(body) > max_bytes and truncate:
+                del body[max_bytes:]
+                break
             if len(body) > max_bytes:
                 raise OutboundError("too_large", f"response larger than {max_bytes} bytes",
                                     response.status)

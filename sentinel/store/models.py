@@ -15,8 +15,10 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -149,10 +151,18 @@ class SeenRecord(Base):
 
 
 class Event(Base):
-    """The outbox: events recorded in the same transaction as the change they describe."""
+    """The outbox: events recorded in the same transaction as the change they describe.
+
+    `delivered_at` is when the dispatcher turned the event into deliveries (one per
+    subscribed endpoint); NULL until then.
+    """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_org_created", "organization_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_org_created", "organization_id", "created_at"),
+        Index("ix_events_undispatched", "created_at", sqlite_where=text("delivered_at IS NULL"),
+              postgresql_where=text("delivered_at IS NULL")),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -281,6 +291,86 @@ class ReportDaySourceName(Base):
     messages: Mapped[int] = mapped_column(BigInteger)
 
 
+class Webhook(Base):
+    """A webhook endpoint of an organization; secrets are stored encrypted (sentinel.events.secrets)."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_org_created", "organization_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str | None] = mapped_column(String(500))
+    # None: every event type, including ones added later.
+    events: Mapped[list[str] | None] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    disabled_at: Mapped[datetime | None]
+    secret: Mapped[str] = mapped_column(String(500))
+    # After a rotation the previous secret keeps signing until `previous_secret_expires_at`.
+    previous_secret: Mapped[str | None] = mapped_column(String(500))
+    previous_secret_expires_at: Mapped[datetime | None]
+    secret_rotated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The first failed attempt since the last success: the endpoint is disabled when this is old.
+    failing_since: Mapped[datetime | None]
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: the exact body sent, its state and its lease."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+        Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created_at"),
+        Index("ix_webhook_deliveries_due", "next_attempt_at", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    organization_id: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(60))
+    # The JSON body, serialised once so every attempt sends (and signs) the same bytes.
+    payload: Mapped[str] = mapped_column(Text)
+    # pending, succeeded or failed.
+    status: Mapped[str] = mapped_column(String(20))
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts since the delivery was (re)queued: the position in the retry schedule.
+    schedule_step: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    # A worker's claim: until `lease_until` no other worker sends this delivery.
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(Base):
+    """One HTTP attempt of a delivery."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True)
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    # The first 2 KiB of the response body.
+    response_body: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(45))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
 __all__ = [
     "ApiToken",
     "Base",
@@ -294,4 +384,7 @@ __all__ = [
     "ReportDaySourceName",
     "ReportDayStat",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

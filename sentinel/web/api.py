@@ -36,6 +36,10 @@ def created(data: Any) -> Response:
     return envelope(data, status=201)
 
 
+def accepted(data: Any) -> Response:
+    return envelope(data, status=202)
+
+
 def cached(data: Any) -> Response:
     """A GET answer with an ETag; 304 when the client's If-None-Match still matches."""
     return envelope(data, if_none_match=context.header("if-none-match"), cacheable=True)

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.store.models import Event
 
-EVENT_TYPES = ("domain.verified", "domain.scan.completed", "alert.triggered", "report.received")
+EVENT_TYPES = ("domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received")
+# Sent directly to one endpoint by POST /api/webhooks/{id}/test, never through the outbox.
+TEST_EVENT = "webhook.test"
 
 
 def record_event(
@@ -33,4 +35,5 @@ def record_event(
 
 
 def event_payload(event: Event) -> dict[str, Any]:
+    """The webhook body of an event: {"id", "event", "timestamp", "data"}."""
     return {"id": event.id, "event": event.type, "timestamp": isoformat(event.created_at), "data": event.data}
