@@ -36,6 +36,8 @@ loop     A    127.0.0.1
 mixed    A    127.0.0.1
 mixed    A    10.9.9.9
 v6loop   AAAA ::1
+; Public, so only the plain-http rule refuses it; never connected to (refused before).
+public   A    93.184.215.14
 """
 
 
