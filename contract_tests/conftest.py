@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from contract_tests.guard import LEDGER, Credentials, Ledger
-from mocks.ports import ZONES_DIR, static_https
+from mocks.ports import ZONES_DIR, loopback_policy, static_https
 from sentinel.app import Services, build_services, create_app
 from sentinel.errors import SentinelError
 from sentinel.pagination import PageRequest
@@ -38,6 +38,8 @@ EXAMPLES = int(os.environ.get("MAILSENTINEL_FUZZ_EXAMPLES", "25"))
 REPORT = Path(__file__).resolve().parent.parent / "mocks" / "reports" / "google.com!example.com!20260113.xml"
 # Limits that never bind (whatever plan a fuzzed PATCH picks), so every answer stays the operation's own.
 NO_LIMITS = ("free=100000000/0", "pro=100000000/0", "enterprise=100000000/0")
+# Webhooks of the worlds point at the discard port on loopback: nothing listens, nothing leaves.
+HOOK_URL = "http://127.0.0.1:9/mailsentinel"
 _ID = re.compile(r"[a-z]{3}_[A-Za-z0-9]{1,40}")
 _serial = itertools.count(1)
 
@@ -107,6 +109,14 @@ def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> 
                 principal, org_id, f"member-{next(_serial)}@example.com", "member", None
             )["member"]["userId"]
         )
+    if want("webhookId") or want("deliveryId"):
+        hooks = services.webhooks.list(principal, org_id, PageRequest(1, 1))["webhooks"]
+        world.ids["webhookId"] = (
+            hooks[0]["id"] if hooks else services.webhooks.create(principal, org_id, {"url": HOOK_URL})["webhook"]["id"]
+        )
+        if want("deliveryId"):
+            # One attempt to a closed loopback port: a real delivery, answered at once.
+            world.ids["deliveryId"] = services.webhooks.test(principal, world.ids["webhookId"])["delivery"]["id"]
     if not (want("domainId") or want("reportId") or want("scanId")):
         return world
     domains = services.domains.list_for_org(principal, org_id, PageRequest(1, 100))["domains"]
@@ -126,9 +136,15 @@ def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> 
     return world
 
 
+# Webhook secrets need a key on PostgreSQL (a SQLite file gets a key file beside it).
+SECRET_KEY = "q0GJ1PKFd1rF0m8eBoIn4BVyBgXcXp1ZWcPzs8VcG0Y="
+
+
 def _settings(**overrides: Any) -> Settings:
-    # schemathesis sends thousands of requests, many deliberately unauthenticated.
-    return Settings(rate_limits=NO_LIMITS, auth_failures_per_minute=100_000_000, **overrides)
+    # schemathesis sends thousands of requests, many deliberately unauthenticated; deliveries
+    # give up fast (they only ever reach loopback: see make_target).
+    return Settings(rate_limits=NO_LIMITS, auth_failures_per_minute=100_000_000, webhook_secret_keys=(SECRET_KEY,),
+                    webhook_timeout=2.0, **overrides)
 
 
 _DNS: LoopbackDnsServer | None = None
@@ -147,8 +163,9 @@ def make_target() -> Target:
     tmp = Path(tempfile.mkdtemp(prefix="mailsentinel-contract-"))
     url = os.environ.get("MAILSENTINEL_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'contract.db'}"
     settings = _settings(database_url=url, nameservers=(loopback_dns().nameserver,), dns_timeout=0.5, dns_lifetime=1.0)
-    # MTA-STS policies come from the mock's static pages: no HTTPS leaves the machine.
-    services = build_services(settings, https=static_https())
+    # MTA-STS policies come from the mock's static pages and webhooks reach loopback only (a
+    # fuzzed URL with a public address is refused): nothing leaves the machine.
+    services = build_services(settings, https=static_https(), webhook_policy=loopback_policy())
     shared = make_world(services, {"all"}, kind="shared")
     return Target("serve", create_app(settings, services=services), services, shared)
 

@@ -42,6 +42,9 @@ OUTSIDE_THE_SCHEMA = {
     "create_domain": "the name must convert to IDNA (label lengths, allowed code points) under a real public suffix",
     "create_token": "expiresAt must lie in the future",
     "upload_report": "the body must be a DMARC report about a domain the organization monitors",
+    "create_webhook": "the URL's host must resolve, and only to addresses the server may deliver to",
+    "update_webhook": "a new URL's host must resolve, and only to addresses the server may deliver to",
+    "recover_webhook": "since must name an instant of years 0001 to 9999 once in UTC",
 }
 # DELETE /api/tokens/{id} revokes: the token stays readable with status "revoked" (as the
 # spec's 200 says), which schemathesis's use-after-free check takes for a failed delete.
