@@ -70,8 +70,10 @@ class Deliverer:
         self.signing_clock = signing_clock or SystemClock()
         self.rng = rng or random.Random()
         self.worker_id = "wrk_" + random_text(16)
-        # Leases outlast an attempt twice over, so no live worker's claim ever expires.
-        self.lease = timedelta(seconds=2 * sender.timeout + 5)
+        # A lease outlasts the slowest batch (every attempt to one endpoint timing out, in
+        # rounds of PER_ENDPOINT) plus recording it, so no live worker's claim ever expires.
+        rounds = -(-BATCH // PER_ENDPOINT)
+        self.lease = timedelta(seconds=(rounds + 1) * sender.timeout + 2)
 
     # -- claiming -------------------------------------------------------------------------
 
