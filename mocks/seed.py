@@ -15,7 +15,11 @@ Format (version 1; mocks/seed.json is the default and README.md documents it)::
                      "verified": true}],       # verified through the API's own check against
                                                # mocks/zones (the TXT must be published there)
         "reports": [{"file": "google.com!example.com!20260113.xml"},   # shipped in mocks/reports
-                    {"xml": "<feedback>...</feedback>"}]             # or inline
+                    {"xml": "<feedback>...</feedback>"}],            # or inline
+        "webhooks": [{"url": "http://127.0.0.1:9000/hook",             # loopback receivers only
+                      "events": ["report.received"],                   # optional, default all
+                      "secret": "whsec_<base64 of 24-64 bytes>",       # optional, so tests know it
+                      "description": "...", "enabled": true}]
       }]
     }
 
@@ -68,6 +72,7 @@ class SeedOrganization:
     members: tuple[SeedMember, ...] = ()
     domains: tuple[dict[str, Any], ...] = ()
     reports: tuple[dict[str, Any], ...] = ()
+    webhooks: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,9 @@ def parse_seed(document: Any, source: str = "inline") -> Seed:
                     _object(d, f"{where}.domains[{j}]") for j, d in enumerate(_list(obj.get("domains"), where))
                 ),
                 reports=tuple(_list(obj.get("reports"), f"{where}.reports")),
+                webhooks=tuple(
+                    _object(w, f"{where}.webhooks[{j}]") for j, w in enumerate(_list(obj.get("webhooks"), where))
+                ),
             )
         )
     return Seed(source=source, clock=clock, organizations=tuple(orgs), raw=doc)
@@ -249,6 +257,10 @@ def apply_seed(services: Services, seed: Seed) -> list[SeededToken]:
             )["domain"]
             if domain.get("verified"):
                 _verify(services, principal, created)
+        # Before the reports, so seeded receivers get their report.received deliveries.
+        for hook in org.webhooks:
+            body = {k: hook[k] for k in ("url", "description", "events", "enabled") if k in hook}
+            services.webhooks.create(principal, boot.organization_id, body, secret=hook.get("secret"))
         _seed_reports(services, principal, org)
     return tokens
 
