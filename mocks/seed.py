@@ -259,7 +259,7 @@ def apply_seed(services: Services, seed: Seed) -> list[SeededToken]:
                 _verify(services, principal, created)
         # Before the reports, so seeded receivers get their report.received deliveries.
         for hook in org.webhooks:
-            body = {k: hook[k] for k in ("url", "description", "events", "enabled") if k in hook}
+            body: dict[str, Any] = {k: hook[k] for k in ("url", "description", "events", "enabled") if k in hook}
             services.webhooks.create(principal, boot.organization_id, body, secret=hook.get("secret"))
         _seed_reports(services, principal, org)
     return tokens
