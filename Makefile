@@ -10,7 +10,7 @@ BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
-	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-abuse fleet-test clean
+	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-abuse bench-webhooks fleet-test clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -89,7 +89,10 @@ fleet-test: $(STAMP) ## two serve instances on PostgreSQL + own Redis under disr
 bench-abuse: $(STAMP) ## the hardening probes on a live server: statuses, peak RSS, slowest /health (ARGS="--postgres URL")
 	$(BIN)/python bench/bench_abuse.py $(ARGS)
 
-bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation ## every benchmark
+bench-webhooks: $(STAMP) ## webhook deliveries/s and commit-to-attempt p50/p95: SQLite in-process, PostgreSQL 2 workers
+	$(BIN)/python bench/bench_webhooks.py $(ARGS)
+
+bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-webhooks ## every benchmark
 
 clean: ## remove virtual environments and caches
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -37,7 +37,7 @@ log = logging.getLogger("sentinel.events")
 BATCH = 64
 DISPATCH_BATCH = 500
 # Attempts in flight to one endpoint from one worker.
-PER_ENDPOINT = 8
+PER_ENDPOINT = 16
 
 
 def payload_text(payload: dict[str, Any]) -> str:
