@@ -94,3 +94,33 @@ def test_stored_addresses_are_lower_cased_unless_taken(tmp_path: Path) -> None:
         assert emails == {"usr_1": "alice@example.com", "usr_2": "Bob@example.com", "usr_3": "bob@example.com"}
     finally:
         db.dispose()
+
+
+def test_events_recorded_before_webhooks_existed_are_never_delivered(tmp_path: Path) -> None:
+    """0007 marks the outbox's earlier events dispatched: no endpoint created later gets them."""
+    from alembic import command
+    from alembic.config import Config
+
+    from sentinel.store.db import MIGRATIONS
+
+    db = Database(f"sqlite:///{tmp_path / 'before-hooks.db'}")
+
+    def upgrade(revision: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+    try:
+        upgrade("0006_email_case")
+        with db.engine.begin() as c:
+            c.execute(text("INSERT INTO organizations (id, name, plan, created_at, updated_at) "
+                           "VALUES ('org_1', 'Old', 'free', '2024-01-01', '2024-01-01')"))
+            c.execute(text("INSERT INTO events (id, organization_id, type, data, created_at) "
+                           "VALUES ('evt_1', 'org_1', 'report.received', '{}', '2024-01-02')"))
+        upgrade("head")
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT delivered_at FROM events")).scalar_one() is not None
+    finally:
+        db.dispose()
