@@ -149,39 +149,46 @@ class Deliverer:
     # -- recording ------------------------------------------------------------------------
 
     def record(self, claimed: Sequence[Claimed], results: Sequence[AttemptResult], now: datetime) -> None:
+        """Store the attempts and each delivery's new state: two statements of many rows each
+        (executemany), whatever the batch size, then the endpoints' stats."""
         with self.db.transaction() as session:
+            d = WebhookDelivery
+            current = {row.id: row for row in session.execute(
+                select(d.id, d.attempt_count, d.schedule_step, d.claimed_by, d.lease_until)
+                .where(d.id.in_([c.delivery_id for c in claimed])))}
+            # Deliveries gone meanwhile (their endpoint was deleted) have nothing to record.
+            done = [(c, r) for c, r in zip(claimed, results, strict=True) if c.delivery_id in current]
+            if not done:
+                return
             session.execute(insert(WebhookAttempt), [
                 {"delivery_id": c.delivery_id, "attempted_at": now, "status_code": r.status_code,
                  "latency_ms": r.latency_ms, "error": r.error, "response_body": r.body, "address": r.address,
                  "succeeded": r.succeeded}
-                for c, r in zip(claimed, results, strict=True)
+                for c, r in done
             ])
-            deliveries = {d.id: d for d in session.scalars(
-                select(WebhookDelivery).where(WebhookDelivery.id.in_([c.delivery_id for c in claimed])))}
+            changes: list[dict[str, Any]] = []
             outcome: dict[str, list[AttemptResult]] = defaultdict(list)
-            for item, result in zip(claimed, results, strict=True):
+            for item, result in done:
                 outcome[item.webhook_id].append(result)
-                delivery = deliveries.get(item.delivery_id)
-                if delivery is None:  # the endpoint was deleted meanwhile
-                    continue
-                delivery.attempt_count += 1
-                delivery.schedule_step += 1
-                delivery.last_attempt_at = now
-                delivery.last_status_code = result.status_code
-                if delivery.claimed_by == self.worker_id:
-                    delivery.claimed_by = None
-                    delivery.lease_until = None
-                if result.succeeded:
-                    _finish(delivery, "succeeded", now)
-                    continue
-                retry = None if result.gone else next_attempt(now, delivery.schedule_step, result.retry_after,
-                                                              self.rng)
-                if retry is None:
-                    _finish(delivery, "failed", now)
-                else:
-                    delivery.next_attempt_at = retry
-            for webhook_id, results_ in outcome.items():
-                self._update_stats(session, webhook_id, results_, now)
+                row = current[item.delivery_id]
+                step = row.schedule_step + 1
+                ours = row.claimed_by == self.worker_id
+                retry = None if result.succeeded or result.gone else next_attempt(now, step, result.retry_after,
+                                                                                  self.rng)
+                finished = retry is None
+                changes.append({
+                    "id": row.id, "attempt_count": row.attempt_count + 1, "schedule_step": step,
+                    "last_attempt_at": now, "last_status_code": result.status_code,
+                    "status": "succeeded" if result.succeeded else "failed" if finished else "pending",
+                    "next_attempt_at": retry, "completed_at": now if finished else None,
+                    # A claim another worker took over after our lease ran out stays theirs.
+                    "claimed_by": None if ours or finished else row.claimed_by,
+                    "lease_until": None if ours or finished else row.lease_until,
+                })
+            session.execute(update(WebhookDelivery), changes)
+            # Endpoints are locked in one order by every worker, so two never deadlock.
+            for webhook_id in sorted(outcome):
+                self._update_stats(session, webhook_id, outcome[webhook_id], now)
 
     def _update_stats(self, session: Session, webhook_id: str, results: list[AttemptResult], now: datetime) -> None:
         hook = session.get(Webhook, webhook_id, with_for_update=True)
