@@ -23,6 +23,9 @@ from starlette.types import ASGIApp
 
 from sentinel.accounts.organizations import OrganizationService
 from sentinel.accounts.tokens import PrincipalCache, TokenService
+from sentinel.alerts.engine import AlertEngine
+from sentinel.alerts.jobs import Job, monitoring_jobs
+from sentinel.alerts.service import AlertService
 from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
 from sentinel.dns.client import DnsClient, make_dns_client
 from sentinel.dns.https import HttpsFetcher, HttpxFetcher
@@ -81,6 +84,11 @@ class Services:
     scans: ScanService
     # DMARC aggregate reports: ingestion, stored reports, stats and sources.
     reports: ReportService
+    # Alert rules, alerts and record changes; the engine evaluates rules after scans and reports.
+    alerts: AlertService
+    alert_engine: AlertEngine
+    # Worker jobs (name + run_once(now)): scheduled rescans and time-based rules.
+    monitoring_jobs: list[Job]
     # The database ping of /health, on a thread and a connection of its own.
     health: HealthProbe
     # Caps on scans and uploads in flight, per organization and per process.
@@ -143,6 +151,8 @@ def build_services(
     # One process holds all of the mock's state, so its principals can be cached exactly.
     tokens = TokenService(database, clock, ids, PrincipalCache() if mode == "mock" else None)
     domains = DomainService(database, clock, ids)
+    engine = AlertEngine(ids, clock)
+    scans = ScanService(database, clock, ids, domains, dns, https, engine)
     services = Services(
         settings=settings,
         mode=mode,
@@ -155,8 +165,11 @@ def build_services(
         limiter=limiter or build_limiter(settings),
         dns=dns,
         https=https,
-        scans=ScanService(database, clock, ids, domains, dns, https),
-        reports=ReportService(database, clock, ids, domains),
+        scans=scans,
+        reports=ReportService(database, clock, ids, domains, after_store=engine.after_report),
+        alerts=AlertService(database, clock, ids, domains),
+        alert_engine=engine,
+        monitoring_jobs=list(monitoring_jobs(database, scans, engine)),
         health=HealthProbe(database, settings.health_timeout),
         admission=Admission(
             per_organization={"scan": settings.scans_per_organization, "upload": settings.uploads_per_organization},

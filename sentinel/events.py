@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.store.models import Event
 
-EVENT_TYPES = ("domain.verified", "domain.scan.completed", "alert.triggered", "report.received")
+EVENT_TYPES = (
+    "domain.verified",
+    "domain.scan.completed",
+    "alert.triggered",
+    "alert.resolved",
+    "report.received",
+)
 
 
 def record_event(
