@@ -96,10 +96,14 @@ class AlertBook:
             "triggered_at": now,
             "last_seen_at": now,
         }
-        stmt = insert(ALERTS).values(row).on_conflict_do_nothing(
-            index_elements=["rule_id", "domain_id", "subject"], index_where=_UNRESOLVED
+        stmt = (
+            insert(ALERTS)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=["rule_id", "domain_id", "subject"], index_where=_UNRESOLVED)
+            .returning(ALERTS.c.id)
         )
-        if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+        # RETURNING rather than rowcount, which psycopg leaves at -1 for ON CONFLICT inserts.
+        if session.execute(stmt).first() is None:
             return False  # opened meanwhile by a concurrent evaluation: deduplicated
         record_event(session, self.ids, self.clock, rule.organization_id, "alert.triggered", event_data(row))
         return True
