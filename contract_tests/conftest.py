@@ -36,6 +36,8 @@ from tests.support.dns_server import LoopbackDnsServer
 
 EXAMPLES = int(os.environ.get("MAILSENTINEL_FUZZ_EXAMPLES", "25"))
 REPORT = Path(__file__).resolve().parent.parent / "mocks" / "reports" / "google.com!example.com!20260113.xml"
+# 87.9% of its messages pass DMARC: the default dmarc_pass_rate rule opens a dmarc_failure alert.
+FAILING_REPORT = REPORT.with_name("yahoo.com!legacy.example.org!20260114.xml")
 # Limits that never bind (whatever plan a fuzzed PATCH picks), so every answer stays the operation's own.
 NO_LIMITS = ("free=100000000/0", "pro=100000000/0", "enterprise=100000000/0")
 _ID = re.compile(r"[a-z]{3}_[A-Za-z0-9]{1,40}")
@@ -107,6 +109,12 @@ def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> 
                 principal, org_id, f"member-{next(_serial)}@example.com", "member", None
             )["member"]["userId"]
         )
+    if want("ruleId"):
+        rules = services.alerts.list_rules(principal, org_id, PageRequest(1, 100))["rules"]
+        # The pass-rate rule: the spec's update_alert_rule example sets its threshold.
+        world.ids["ruleId"] = next((r["id"] for r in rules if r["type"] == "dmarc_pass_rate"), rules[0]["id"])
+    if want("alertId"):
+        world.ids["alertId"] = open_alert(services, principal, org_id)
     if not (want("domainId") or want("reportId") or want("scanId")):
         return world
     domains = services.domains.list_for_org(principal, org_id, PageRequest(1, 100))["domains"]
@@ -124,6 +132,18 @@ def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> 
     if want("scanId"):
         world.ids["scanId"] = services.scans.scan(principal, world.ids["domainId"])["id"]
     return world
+
+
+def open_alert(services: Services, principal: Any, org_id: str) -> str:
+    """An unresolved alert of the organization, opened by uploading a failing report if need be."""
+    found = services.alerts.list_alerts(principal, org_id, PageRequest(1, 100), status="open")["alerts"]
+    if not found:
+        domains = services.domains.list_for_org(principal, org_id, PageRequest(1, 100), q="legacy.example.org")
+        if not domains["domains"]:
+            services.domains.create(principal, org_id, "legacy.example.org")
+        services.reports.upload(principal, org_id, FAILING_REPORT.read_bytes())
+        found = services.alerts.list_alerts(principal, org_id, PageRequest(1, 100), status="open")["alerts"]
+    return str(found[0]["id"])
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -196,8 +216,9 @@ def use_real_ids(case: Any, world: World) -> None:
 
 
 # The shared worlds already monitor example.com, the name the spec's create_domain example
-# adds: in a world of its own that example can succeed.
-OWN_WORLD_FOR_THE_EXAMPLE = {"create_domain"}
+# adds: in a world of its own that example can succeed. Resolving an alert uses it up, so each
+# case resolves one of its own and the shared alert stays open for the others.
+OWN_WORLD_FOR_THE_EXAMPLE = {"create_domain", "resolve_alert"}
 
 
 def world_for(target: Target, case: Any) -> World:

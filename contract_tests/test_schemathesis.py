@@ -42,6 +42,9 @@ OUTSIDE_THE_SCHEMA = {
     "create_domain": "the name must convert to IDNA (label lengths, allowed code points) under a real public suffix",
     "create_token": "expiresAt must lie in the future",
     "upload_report": "the body must be a DMARC report about a domain the organization monitors",
+    "create_alert_rule": "params must be the rule type's own, and domainIds the organization's domains",
+    "update_alert_rule": "params must be the rule type's own, and domainIds the organization's domains",
+    "acknowledge_alert": "a resolved alert cannot be acknowledged (CONFLICT)",
 }
 # DELETE /api/tokens/{id} revokes: the token stays readable with status "revoked" (as the
 # spec's 200 says), which schemathesis's use-after-free check takes for a failed delete.

@@ -90,13 +90,19 @@ class MockState:
         return self.describe()
 
     def advance(self, seconds: float | None = None, instant: datetime | None = None) -> dict[str, Any]:
-        """Move the clock forward by `seconds` or to `instant`. Raises ValidationError."""
+        """Move the clock forward by `seconds` or to `instant`, then run the worker's jobs that
+        are due then (rescans, time-based alert rules). Raises ValidationError."""
         clock = self.clock
+        if instant is None and seconds is None:
+            return {"now": isoformat(clock.now())}
         if instant is not None:
             clock.set(instant)
         elif seconds is not None:
             clock.advance(timedelta(seconds=seconds))
-        return {"now": isoformat(clock.now())}
+        now = clock.now()
+        with self._lock:
+            jobs = {job.name: job.run_once(now) for job in self.services.monitoring_jobs}
+        return {"now": isoformat(now), "jobs": jobs}
 
     def events(self, event_type: str | None = None, organization_id: str | None = None) -> list[dict[str, Any]]:
         """Events recorded in the outbox (webhook deliveries are recorded, never sent), oldest first."""
