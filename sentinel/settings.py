@@ -121,7 +121,7 @@ Kind = Literal["text", "list", "int", "float"]
 
 # The commands of sentinel/cli.py, for the variables each one reads.
 SERVERS = ("serve", "mock")
-DATABASE = ("serve", "migrate", "bootstrap", "token", "ingest")
+DATABASE = ("serve", "migrate", "bootstrap", "token", "ingest", "alerts")
 DNS = ("serve", "scan")
 
 

@@ -160,6 +160,27 @@ class AlertService:
     ) -> dict[str, Any]:
         """Newest first; `from`/`to` are the UTC days the alerts were triggered on. Raises NotFound."""
         principal.require_role(org_id, READ, "list alerts")
+        with self.db.transaction() as session:
+            if domain_id is not None:
+                domain = self.domains.load(session, principal, domain_id)
+                if domain.organization_id != org_id:
+                    raise NotFound(f"Domain '{domain_id}' was not found.")
+        return self.operator_alerts(
+            org_id, page, status=status, domain_id=domain_id, alert_type=alert_type, start=start, end=end
+        )
+
+    def operator_alerts(
+        self,
+        org_id: str,
+        page: PageRequest,
+        *,
+        status: str | None = None,
+        domain_id: str | None = None,
+        alert_type: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, Any]:
+        """The organization's alerts with no caller to check (the CLI's operator). Raises ValidationError."""
         stmt: Select[Alert, str] = (
             select(Alert, Domain.name).join(Domain, Domain.id == Alert.domain_id).where(Alert.organization_id == org_id)
         )
@@ -177,10 +198,6 @@ class AlertService:
             stmt = stmt.where(Alert.triggered_at < datetime.combine(end + timedelta(days=1), time(), UTC))
         stmt = stmt.order_by(Alert.triggered_at.desc(), Alert.id.desc())
         with self.db.transaction() as session:
-            if domain_id is not None:
-                domain = self.domains.load(session, principal, domain_id)
-                if domain.organization_id != org_id:
-                    raise NotFound(f"Domain '{domain_id}' was not found.")
             rows, total = paginate(session, stmt, page)
             return {"alerts": [alert_view(a, name) for a, name in rows], "pagination": page_meta(page, total)}
 
