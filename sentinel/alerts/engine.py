@@ -106,15 +106,17 @@ class AlertEngine:
         found = _rules(session, domain.organization_id, REPORT_RULES, domain.id)
         if not found:
             return 0
-        unresolved = self.book.unresolved(session, domain.id)
         now = self.clock.now()
+        sources = self._sources(session, report) if any(r.type == "new_source" for r in found) else []
+        # Only the alerts this report can touch: a domain may have many open new_source alerts.
+        subjects = {"", report.org_name[:255], *(s.ip for s in sources if s.first_seen)}
+        unresolved = self.book.unresolved(session, domain.id, subjects)
         changed = 0
         for rule in found:
             open_ = _open_for(unresolved, rule.id)
             if rule.type == "dmarc_pass_rate":
                 outcome = self._pass_rate(session, domain, rule, now.date())
             elif rule.type == "new_source":
-                sources = self._sources(session, report)
                 outcome = rules.evaluate_new_sources(domain.name, rule.params, report.id, sources)
             else:
                 # This reporter is not silent: its open reports_stopped alert resolves.

@@ -49,10 +49,14 @@ class AlertBook:
         self.ids = ids
         self.clock = clock
 
-    def unresolved(self, session: Session, domain_id: str) -> dict[tuple[str, str], Alert]:
-        """The domain's open and acknowledged alerts by (rule, subject)."""
-        rows = session.scalars(select(Alert).where(Alert.domain_id == domain_id, Alert.status.in_(OPEN_STATES)))
-        return {(a.rule_id, a.subject): a for a in rows}
+    def unresolved(
+        self, session: Session, domain_id: str, subjects: set[str] | None = None
+    ) -> dict[tuple[str, str], Alert]:
+        """The domain's open and acknowledged alerts by (rule, subject), only those `subjects` if given."""
+        stmt = select(Alert).where(Alert.domain_id == domain_id, Alert.status.in_(OPEN_STATES))
+        if subjects is not None:
+            stmt = stmt.where(Alert.subject.in_(sorted(subjects)))
+        return {(a.rule_id, a.subject): a for a in session.scalars(stmt)}
 
     def apply(
         self,
