@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dns.exception import DNSException
 from sqlalchemy import delete, select
 
-from mocks.ports import DEFAULT_SEED, DEFAULT_START
+from mocks.ports import DEFAULT_SEED, DEFAULT_START, ZONES_DIR
 from mocks.seed import Seed, SeededToken, apply_seed, load_seed
 from sentinel.clock import ManualClock, SequentialIds, isoformat
+from sentinel.dns.zones import ZoneClient, ZoneSet
 from sentinel.errors import ValidationError
 from sentinel.events import event_payload
 from sentinel.store.models import Base, Event
@@ -62,6 +64,8 @@ class MockState:
         clock = self.services.clock
         if isinstance(clock, ManualClock):
             clock.set(self.seed.clock or DEFAULT_START)
+        if isinstance(self.services.dns, ZoneClient):
+            self.services.dns.zones = ZoneSet.from_directory(ZONES_DIR)
 
     def _apply(self, seed: Seed) -> list[SeededToken]:
         self.seed = seed
@@ -103,6 +107,19 @@ class MockState:
         with self._lock:
             jobs = {job.name: job.run_once(now) for job in self.services.monitoring_jobs}
         return {"now": isoformat(now), "jobs": jobs}
+
+    def publish_zone(self, text: str) -> dict[str, Any]:
+        """Answer DNS from this zone (replacing the shipped one of its origin) until the next reset,
+        so a scan can see records change. Raises ValidationError for a malformed zone."""
+        dns = self.services.dns
+        if not isinstance(dns, ZoneClient):
+            raise ValidationError("The mock's DNS is not answered from zone files.")
+        try:
+            zones, origin = dns.zones.replaced(text)
+        except DNSException as exc:
+            raise ValidationError.field("zone", f"The zone cannot be read: {exc}.") from None
+        dns.zones = zones
+        return {"origin": origin, "zones": zones.origins}
 
     def events(self, event_type: str | None = None, organization_id: str | None = None) -> list[dict[str, Any]]:
         """Events recorded in the outbox (webhook deliveries are recorded, never sent), oldest first."""

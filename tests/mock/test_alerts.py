@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from mocks.ports import ZONES_DIR as ZONES
 from tests.mock.conftest import VIEWER_TOKEN
 from tests.support.api import error_of
 from tests.support.server import LiveServer
@@ -52,3 +53,25 @@ def test_viewers_read_alerts_but_do_not_handle_them(owner: httpx.Client, mock_li
         assert viewer.get(f"/api/alerts/{alert['id']}").json()["data"]["alert"]["status"] == "open"
         error_of(viewer.post(f"/api/alerts/{alert['id']}/acknowledge"), 403, "FORBIDDEN")
     assert owner.post(f"/api/alerts/{alert['id']}/acknowledge").json()["data"]["alert"]["status"] == "acknowledged"
+
+
+def test_a_published_zone_makes_the_next_scan_see_changes(owner: httpx.Client) -> None:
+    org_id = _org_id(owner)
+    [domain] = [d for d in owner.get("/api/domains", params={"q": "example.com"}).json()["data"]["domains"]
+                if d["domain"] == "example.com"]
+    assert owner.post(f"/api/domains/{domain['id']}/scan").status_code == 200
+    shipped = (ZONES / "example.com.zone").read_text(encoding="utf-8")
+    weaker = shipped.replace("include:_spf.example.com -all", "include:_spf.example.com ~all").replace(
+        "p=reject; sp=reject", "p=none; sp=none"
+    )
+    published = owner.post("/_mock/zones", json={"zone": weaker}).json()["data"]
+    assert published["origin"] == "example.com" and "example.net" in published["zones"]
+    owner.post(f"/api/domains/{domain['id']}/scan")
+    found = {(a["type"], a["subject"]): a for a in _alerts(owner, org_id, domainId=domain["id"], status="open")}
+    assert found[("dns_record_changed", "spf")]["details"]["after"].endswith("~all")
+    assert found[("policy_weakened", "")]["details"]["after"]["policy"] == "none"
+    error_of(owner.post("/_mock/zones", json={"zone": "not a zone"}), 400, "VALIDATION_ERROR")
+    owner.post("/_mock/reset")
+    owner.post(f"/api/domains/{domain['id']}/scan")
+    scan = owner.get(f"/api/domains/{domain['id']}/scans").json()["data"]["scans"][0]
+    assert scan["dmarcPolicy"] == "reject"  # the shipped zone again
