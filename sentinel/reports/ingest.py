@@ -219,8 +219,6 @@ class ReportIngestor:
         rollups.apply(session, rollups.ReportKey(report.id, domain.id, report.day, report.org_name))
         if selectors.domain == domain.name:
             selectors.merge_into(domain)
-        if self.after_store is not None:
-            self.after_store(session, report)
         summary = summary_view(report)
         record_event(
             session,
@@ -240,4 +238,7 @@ class ReportIngestor:
                 "dmarcPassCount": report.dmarc_pass_count,
             },
         )
+        # After report.received, so the outbox (and webhooks) tell of the report before its alerts.
+        if self.after_store is not None:
+            self.after_store(session, report)
         return IngestResult(summary, duplicate=False)
