@@ -10,7 +10,7 @@ BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
-	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-abuse bench-webhooks fleet-test clean
+	bench bench-api bench-scan bench-reports bench-alerts bench-ratelimit bench-mock bench-starvation bench-abuse bench-webhooks fleet-test clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench-scan: $(BENCH_STAMP) ## DNS scans: MailSentinel vs checkdmarc through a 20
 
 bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion
 	$(BENCH_VENV)/bin/python bench/bench_reports.py
+
+bench-alerts: $(STAMP) ## alert rules: us per report evaluated after an ingestion; seconds to find due rescans in 10,000 domains
+	$(BIN)/python bench/bench_alerts.py $(ARGS)
 
 bench-ratelimit: $(STAMP) ## rate limiter cost: req/s with it off, memory storage, Redis storage, Redis down
 	$(BIN)/python bench/bench_ratelimit.py

@@ -36,6 +36,8 @@ from tests.support.dns_server import LoopbackDnsServer
 
 EXAMPLES = int(os.environ.get("MAILSENTINEL_FUZZ_EXAMPLES", "25"))
 REPORT = Path(__file__).resolve().parent.parent / "mocks" / "reports" / "google.com!example.com!20260113.xml"
+# 87.9% of its messages pass DMARC: the default dmarc_pass_rate rule opens a dmarc_failure alert.
+FAILING_REPORT = REPORT.with_name("yahoo.com!legacy.example.org!20260114.xml")
 # Limits that never bind (whatever plan a fuzzed PATCH picks), so every answer stays the operation's own.
 NO_LIMITS = ("free=100000000/0", "pro=100000000/0", "enterprise=100000000/0")
 # Webhooks of the worlds point at the discard port on loopback: nothing listens, nothing leaves.
@@ -117,6 +119,12 @@ def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> 
         if want("deliveryId"):
             # One attempt to a closed loopback port: a real delivery, answered at once.
             world.ids["deliveryId"] = services.webhooks.test(principal, world.ids["webhookId"])["delivery"]["id"]
+    if want("ruleId"):
+        rules = services.alerts.list_rules(principal, org_id, PageRequest(1, 100))["rules"]
+        # The pass-rate rule: the spec's update_alert_rule example sets its threshold.
+        world.ids["ruleId"] = next((r["id"] for r in rules if r["type"] == "dmarc_pass_rate"), rules[0]["id"])
+    if want("alertId"):
+        world.ids["alertId"] = open_alert(services, principal, org_id)
     if not (want("domainId") or want("reportId") or want("scanId")):
         return world
     domains = services.domains.list_for_org(principal, org_id, PageRequest(1, 100))["domains"]
@@ -138,6 +146,16 @@ def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> 
 
 # Webhook secrets need a key on PostgreSQL (a SQLite file gets a key file beside it).
 SECRET_KEY = "q0GJ1PKFd1rF0m8eBoIn4BVyBgXcXp1ZWcPzs8VcG0Y="
+def open_alert(services: Services, principal: Any, org_id: str) -> str:
+    """An unresolved alert of the organization, opened by uploading a failing report if need be."""
+    found = services.alerts.list_alerts(principal, org_id, PageRequest(1, 100), status="open")["alerts"]
+    if not found:
+        domains = services.domains.list_for_org(principal, org_id, PageRequest(1, 100), q="legacy.example.org")
+        if not domains["domains"]:
+            services.domains.create(principal, org_id, "legacy.example.org")
+        services.reports.upload(principal, org_id, FAILING_REPORT.read_bytes())
+        found = services.alerts.list_alerts(principal, org_id, PageRequest(1, 100), status="open")["alerts"]
+    return str(found[0]["id"])
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -213,8 +231,9 @@ def use_real_ids(case: Any, world: World) -> None:
 
 
 # The shared worlds already monitor example.com, the name the spec's create_domain example
-# adds: in a world of its own that example can succeed.
-OWN_WORLD_FOR_THE_EXAMPLE = {"create_domain"}
+# adds: in a world of its own that example can succeed. Resolving an alert uses it up, so each
+# case resolves one of its own and the shared alert stays open for the others.
+OWN_WORLD_FOR_THE_EXAMPLE = {"create_domain", "resolve_alert"}
 
 
 def world_for(target: Target, case: Any) -> World:

@@ -87,7 +87,8 @@ def mock_statuses(ops: list[Operation]) -> dict[str, int]:
                 services.mock.reset()
                 owner, viewer = services.mock.tokens[0], services.mock.tokens[1]
                 world = SeedWorld(credentials(services, owner.secret, "seed"), {"orgId": owner.organization_id})
-                fill(services, world, {"domainId", "reportId", "scanId", "webhookId", "deliveryId"})
+                wanted = {"domainId", "reportId", "scanId", "webhookId", "deliveryId", "ruleId", "alertId"}
+                fill(services, world, wanted)
                 world.ids |= {"tokenId": owner.token_id, "userId": viewer.user_id}
             path = op.path.format(**world.ids)
             kwargs: dict[str, Any] = {"headers": dict(world.credentials.headers)}

@@ -45,6 +45,9 @@ OUTSIDE_THE_SCHEMA = {
     "create_webhook": "the URL's host must resolve, and only to addresses the server may deliver to",
     "update_webhook": "a new URL's host must resolve, and only to addresses the server may deliver to",
     "recover_webhook": "since must name an instant of years 0001 to 9999 once in UTC",
+    "create_alert_rule": "params must be the rule type's own, and domainIds the organization's domains",
+    "update_alert_rule": "params must be the rule type's own, and domainIds the organization's domains",
+    "acknowledge_alert": "a resolved alert cannot be acknowledged (CONFLICT)",
 }
 # DELETE /api/tokens/{id} revokes: the token stays readable with status "revoked" (as the
 # spec's 200 says), which schemathesis's use-after-free check takes for a failed delete.

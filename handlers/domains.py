@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from sentinel.domains.service import DEFAULT_SCAN_INTERVAL_HOURS
 from sentinel.web.api import cached, caller, created, ok, pages, services
 
 
@@ -27,7 +28,14 @@ def list_organization_domains(
 
 def create_domain(org_id: str, body: dict[str, Any]) -> Response:
     return created(
-        services().domains.create(caller(), org_id, body["domain"], body.get("description"), body.get("dkimSelectors"))
+        services().domains.create(
+            caller(),
+            org_id,
+            body["domain"],
+            body.get("description"),
+            body.get("dkimSelectors"),
+            body.get("scanIntervalHours", DEFAULT_SCAN_INTERVAL_HOURS),
+        )
     )
 
 

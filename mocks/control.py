@@ -49,6 +49,10 @@ def move_clock(body: dict[str, Any]) -> Response:
     return ok(_state().advance(seconds=float(body["advanceSeconds"]), run_jobs=True))
 
 
+def publish_zone(body: dict[str, Any]) -> Response:
+    return ok(_state().publish_zone(str(body["zone"])))
+
+
 def list_events(type_: str | None = None, organization_id: str | None = None) -> Response:
     # connexion's pythonic parameters hand the `type` query parameter over as `type_`.
     return ok({"events": _state().events(type_, organization_id)})

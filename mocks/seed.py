@@ -19,8 +19,13 @@ Format (version 1; mocks/seed.json is the default and README.md documents it)::
         "webhooks": [{"url": "http://127.0.0.1:9000/hook",             # loopback receivers only
                       "events": ["report.received"],                   # optional, default all
                       "secret": "whsec_<base64 of 24-64 bytes>",       # optional, so tests know it
-                      "description": "...", "enabled": true}]
+                      "description": "...", "enabled": true}],
+        "alertRules": [{"name": "...", "type": "dns_error", "params": {"spfLookupThreshold": 8},
+                        "domains": ["example.org"]}]     # besides the defaults every organization gets
       }]
+
+A domain with `"scan": true` is scanned once (against mocks/zones) after the reports are
+stored, so the scan rules have seen it.
     }
 
 Everything is created through the services the API uses, so a seed that the API would
@@ -73,6 +78,7 @@ class SeedOrganization:
     domains: tuple[dict[str, Any], ...] = ()
     reports: tuple[dict[str, Any], ...] = ()
     webhooks: tuple[dict[str, Any], ...] = ()
+    alert_rules: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,10 @@ def parse_seed(document: Any, source: str = "inline") -> Seed:
                 webhooks=tuple(
                     _object(w, f"{where}.webhooks[{j}]") for j, w in enumerate(_list(obj.get("webhooks"), where))
                 ),
+                alert_rules=tuple(
+                    _object(r, f"{where}.alertRules[{j}]")
+                    for j, r in enumerate(_list(obj.get("alertRules"), f"{where}.alertRules"))
+                ),
             )
         )
     return Seed(source=source, clock=clock, organizations=tuple(orgs), raw=doc)
@@ -250,18 +260,24 @@ def apply_seed(services: Services, seed: Seed) -> list[SeededToken]:
                                                       member.name)
             if member.token:
                 tokens.append(_issue(services, member, added["member"]["userId"], boot.organization_id))
+        names: dict[str, str] = {}
         for domain in org.domains:
             created = services.domains.create(
                 principal, boot.organization_id, str(domain.get("domain", "")), domain.get("description"),
                 domain.get("dkimSelectors"),
             )["domain"]
+            names[created["domain"]] = created["id"]
             if domain.get("verified"):
                 _verify(services, principal, created)
         # Before the reports, so seeded receivers get their report.received deliveries.
         for hook in org.webhooks:
             body: dict[str, Any] = {k: hook[k] for k in ("url", "description", "events", "enabled") if k in hook}
             services.webhooks.create(principal, boot.organization_id, body, secret=hook.get("secret"))
+        _seed_rules(services, principal, org, names)
         _seed_reports(services, principal, org)
+        for domain in org.domains:
+            if domain.get("scan"):
+                services.scans.scan(principal, names[str(domain["domain"]).lower()])
     return tokens
 
 
@@ -283,6 +299,19 @@ def _verify(services: Services, principal: Principal, domain: dict[str, Any]) ->
         raise ValidationError.field(
             "verified", f"Seed domain {domain['domain']} cannot be verified: {outcome['message']}"
         )
+
+
+def _seed_rules(services: Services, principal: Principal, org: SeedOrganization, names: dict[str, str]) -> None:
+    """Create the seed's alert rules (besides the defaults), naming domains by name."""
+    for index, raw in enumerate(org.alert_rules):
+        where = f"alertRules[{index}]"
+        body = {k: v for k, v in raw.items() if k != "domains"}
+        if "domains" in raw:
+            unknown = [d for d in _list(raw["domains"], f"{where}.domains") if d not in names]
+            if unknown:
+                raise _bad(f"{where}.domains", f"{unknown[0]!r} is not one of this organization's seeded domains.")
+            body["domainIds"] = [names[d] for d in raw["domains"]]
+        services.alerts.create_rule(principal, principal.organization_id, body)
 
 
 def _seed_reports(services: Services, principal: Principal, org: SeedOrganization) -> None:

@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dns.exception import DNSException
 from sqlalchemy import delete, select
 
-from mocks.ports import DEFAULT_SEED, DEFAULT_START
+from mocks.ports import DEFAULT_SEED, DEFAULT_START, ZONES_DIR
 from mocks.seed import Seed, SeededToken, apply_seed, load_seed
 from sentinel.clock import ManualClock, SequentialIds, isoformat
+from sentinel.dns.zones import ZoneClient, ZoneSet
 from sentinel.errors import ValidationError
 from sentinel.events import event_payload
 from sentinel.store.models import Base, Event
@@ -63,6 +65,8 @@ class MockState:
         clock = self.services.clock
         if isinstance(clock, ManualClock):
             clock.set(self.seed.clock or DEFAULT_START)
+        if isinstance(self.services.dns, ZoneClient):
+            self.services.dns.zones = ZoneSet.from_directory(ZONES_DIR)
 
     def _apply(self, seed: Seed) -> list[SeededToken]:
         self.seed = seed
@@ -93,15 +97,34 @@ class MockState:
     def advance(self, seconds: float | None = None, instant: datetime | None = None, *, run_jobs: bool = False
                 ) -> dict[str, Any]:
         """Move the clock forward by `seconds` or to `instant`; with `run_jobs`, then run every
-        job that is due at the new time (webhook deliveries and their retries go out, for real,
-        to loopback receivers) before answering. Raises ValidationError."""
+        job due at the new time, as a worker would, before answering: webhook deliveries and their
+        retries go out, for real, to loopback receivers; scheduled rescans and the time-based alert
+        rules run. Raises ValidationError."""
         clock = self.clock
+        if instant is None and seconds is None:
+            return {"now": isoformat(clock.now())}
         if instant is not None:
             clock.set(instant)
         elif seconds is not None:
             clock.advance(timedelta(seconds=seconds))
-        handled = Worker(self.services.jobs, clock).drain() if run_jobs else 0
-        return {"now": isoformat(clock.now()), **({"jobsRun": handled} if run_jobs else {})}
+        if not run_jobs:
+            return {"now": isoformat(clock.now())}
+        with self._lock:
+            jobs = Worker(self.services.jobs, clock).drain_by_job()
+        return {"now": isoformat(clock.now()), "jobs": jobs, "jobsRun": sum(jobs.values())}
+
+    def publish_zone(self, text: str) -> dict[str, Any]:
+        """Answer DNS from this zone (replacing the shipped one of its origin) until the next reset,
+        so a scan can see records change. Raises ValidationError for a malformed zone."""
+        dns = self.services.dns
+        if not isinstance(dns, ZoneClient):
+            raise ValidationError("The mock's DNS is not answered from zone files.")
+        try:
+            zones, origin = dns.zones.replaced(text)
+        except DNSException as exc:
+            raise ValidationError.field("zone", f"The zone cannot be read: {exc}.") from None
+        dns.zones = zones
+        return {"origin": origin, "zones": zones.origins}
 
     def events(self, event_type: str | None = None, organization_id: str | None = None) -> list[dict[str, Any]]:
         """Events recorded in the outbox, oldest first (`deliveredAt`: when they were turned into

@@ -24,6 +24,9 @@ from starlette.types import ASGIApp
 
 from sentinel.accounts.organizations import OrganizationService
 from sentinel.accounts.tokens import PrincipalCache, TokenService
+from sentinel.alerts.engine import AlertEngine
+from sentinel.alerts.jobs import monitoring_jobs
+from sentinel.alerts.service import AlertService
 from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
 from sentinel.dns.client import DnsClient, make_dns_client
 from sentinel.dns.https import HttpsFetcher, HttpxFetcher
@@ -89,6 +92,9 @@ class Services:
     scans: ScanService
     # DMARC aggregate reports: ingestion, stored reports, stats and sources.
     reports: ReportService
+    # Alert rules, alerts and record changes; the engine evaluates rules after scans and reports.
+    alerts: AlertService
+    alert_engine: AlertEngine
     # The database ping of /health, on a thread and a connection of its own.
     health: HealthProbe
     # Caps on scans and uploads in flight, per organization and per process.
@@ -96,7 +102,9 @@ class Services:
     # Webhook endpoints and deliveries; the delivery engine's parts.
     webhooks: WebhookService
     deliverer: Deliverer
-    # What a worker runs (mailsentinel worker, serve's in-process worker, the mock's clock).
+    # What a worker runs (mailsentinel worker, serve's in-process worker, the mock's clock):
+    # scheduled rescans and time-based rules first, so the events they record are dispatched
+    # and delivered in the same round.
     jobs: list[Job]
     # How the web layer runs blocking calls: handlers and the token look-up, and slow
     # work (scans, verification, uploads) on a pool of its own.
@@ -165,6 +173,8 @@ def build_services(
     targets = Targets(LocalhostAware(dns), webhook_policy or AddressPolicy(settings.allowed_target_networks))
     sender = Sender(targets, settings.webhook_timeout, settings.https_ca_bundle, webhook_network)
     deliverer = Deliverer(database, clock, box, sender, timedelta(days=settings.webhook_disable_after_days))
+    engine = AlertEngine(ids, clock)
+    scans = ScanService(database, clock, ids, domains, dns, https, engine)
     services = Services(
         settings=settings,
         mode=mode,
@@ -177,8 +187,10 @@ def build_services(
         limiter=limiter or build_limiter(settings),
         dns=dns,
         https=https,
-        scans=ScanService(database, clock, ids, domains, dns, https),
-        reports=ReportService(database, clock, ids, domains),
+        scans=scans,
+        reports=ReportService(database, clock, ids, domains, after_store=engine.after_report),
+        alerts=AlertService(database, clock, ids, domains),
+        alert_engine=engine,
         health=HealthProbe(database, settings.health_timeout),
         admission=Admission(
             per_organization={"scan": settings.scans_per_organization, "upload": settings.uploads_per_organization},
@@ -186,7 +198,7 @@ def build_services(
         ),
         webhooks=WebhookService(database, clock, ids, box, targets, deliverer),
         deliverer=deliverer,
-        jobs=[DispatchJob(database, ids), DeliveryJob(deliverer)],
+        jobs=[*monitoring_jobs(database, scans, engine), DispatchJob(database, ids), DeliveryJob(deliverer)],
         blocking=ThreadPort(settings.worker_threads, "sentinel-worker"),
         slow=ThreadPort(settings.slow_threads, "sentinel-slow"),
     )

@@ -230,6 +230,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         services.db.dispose()
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """Print an organization's alerts (open ones unless --status says otherwise)."""
+    from sentinel.alerts.commands import alerts_command
+    from sentinel.app import build_services
+
+    services = build_services(_settings(args))
+    try:
+        return alerts_command(services, args.org, None if args.status == "all" else args.status, args.json)
+    finally:
+        services.db.dispose()
+
+
 def _safe_url(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -345,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_webhooks_verify)
     new_key = hooks_sub.add_parser("new-key", help="print a new key for MAILSENTINEL_WEBHOOK_SECRET_KEYS")
     new_key.set_defaults(func=cmd_webhooks_new_key)
+    alerts = sub.add_parser("alerts", help="list an organization's alerts, newest first")
+    alerts.add_argument("--org", required=True, metavar="ORG_ID", help="the organization whose alerts to list")
+    alerts.add_argument(
+        "--status", choices=["open", "acknowledged", "resolved", "all"], default="open", help="default: open"
+    )
+    alerts.add_argument("--json", action="store_true", help='print {"alerts": [...], "pagination": {...}}')
+    alerts.set_defaults(func=cmd_alerts)
     return parser
 
 

@@ -147,7 +147,8 @@ Kind = Literal["text", "list", "int", "float"]
 
 # The commands of sentinel/cli.py, for the variables each one reads.
 SERVERS = ("serve", "mock")
-DATABASE = ("serve", "migrate", "bootstrap", "token", "ingest", "worker")
+DATABASE = ("serve", "migrate", "bootstrap", "token", "ingest", "worker", "alerts")
+# The worker rescans domains (alerts) as well as delivering webhooks.
 DNS = ("serve", "scan", "worker")
 # The commands that sign and deliver webhooks.
 DELIVERY = ("serve", "worker", "mock")

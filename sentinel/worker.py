@@ -38,12 +38,16 @@ class Worker:
         self.idle_sleep = idle_sleep
         self._failing: set[str] = set()
 
-    def run_once(self) -> tuple[int, bool]:
-        """One round over every job: (items handled, whether a job raised)."""
+    def run_once(self, counts: dict[str, int] | None = None) -> tuple[int, bool]:
+        """One round over every job: (items handled, whether a job raised); adds each job's
+        items to `counts` if given."""
         handled, failed = 0, False
         for job in self.jobs:
             try:
-                handled += job.run_once(self.clock.now())
+                items = job.run_once(self.clock.now())
+                handled += items
+                if counts is not None:
+                    counts[job.name] = counts.get(job.name, 0) + items
             except Exception:
                 failed = True
                 if job.name not in self._failing:  # once per outage, not once per round
@@ -58,13 +62,16 @@ class Worker:
     def drain(self, max_rounds: int = 100) -> int:
         """Rounds until no job has work left (or `max_rounds`): what `--once` and the mock's
         clock do. Returns the items handled."""
-        total = 0
+        return sum(self.drain_by_job(max_rounds).values())
+
+    def drain_by_job(self, max_rounds: int = 100) -> dict[str, int]:
+        """`drain`, answering the items each job handled (every job named, 0 included)."""
+        counts = {job.name: 0 for job in self.jobs}
         for _ in range(max_rounds):
-            handled, _failed = self.run_once()
-            total += handled
+            handled, _failed = self.run_once(counts)
             if not handled:
                 break
-        return total
+        return counts
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set."""

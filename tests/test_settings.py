@@ -17,7 +17,7 @@ from sentinel.settings import VARIABLES, Settings, Variable, variables_for
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW = re.compile(r"^\| `(MAILSENTINEL_[A-Z0-9_]+)` \| (.+?) \| (.+?) \|$")
-COMMANDS = ("serve", "mock", "migrate", "bootstrap", "token", "scan", "parse", "ingest", "worker", "webhooks")
+COMMANDS = ("serve", "mock", "migrate", "bootstrap", "token", "scan", "parse", "ingest", "worker", "webhooks", "alerts")
 
 
 def _readme_table() -> dict[str, str]:

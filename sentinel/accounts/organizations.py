@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sentinel.accounts.principal import MANAGE, OWN, PLANS, READ, Principal, Role
 from sentinel.accounts.tokens import TokenService, parse_scopes
 from sentinel.accounts.views import member_view, organization_view, user_view
+from sentinel.alerts.defaults import create_default_rules
 from sentinel.clock import Clock, IdGenerator
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
@@ -152,6 +153,7 @@ class OrganizationService:
         session.add(org)
         session.flush()
         session.add(Membership(organization_id=org.id, user_id=user_id, role=Role.owner.name, created_at=now))
+        create_default_rules(session, self.ids, self.clock, org.id)
         return org
 
     def create(self, principal: Principal, name: str, plan: str | None) -> dict[str, Any]:

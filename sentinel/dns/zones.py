@@ -61,6 +61,17 @@ class ZoneSet:
         """
         return cls(_zone_from_text(text) for text in texts)
 
+    def replaced(self, text: str) -> tuple[ZoneSet, str]:
+        """A copy with the zone in `text` instead of the loaded one of the same origin (or added);
+        returns it and that origin. Raises dns.exception.DNSException on a malformed zone."""
+        zone = _zone_from_text(text)
+        kept = [z for z in self._zones if z.origin != zone.origin]
+        return ZoneSet([*kept, zone]), str(zone.origin).rstrip(".")
+
+    @property
+    def origins(self) -> list[str]:
+        return sorted(str(z.origin).rstrip(".") for z in self._zones)
+
     @classmethod
     def from_paths(cls, paths: Iterable[Path | str]) -> ZoneSet:
         """Load zone files; raises OSError or dns.exception.DNSException."""

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import MANAGE, READ, Principal
+from sentinel.alerts.schedule import first_scan_at
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.dns.dkim import selector_problem
 from sentinel.domains.names import normalize_domain, to_unicode
@@ -24,6 +25,19 @@ from sentinel.store.models import Domain, SeenRecord
 VERIFICATION_PREFIX = "_mailsentinel"
 VERIFICATION_VALUE = "mailsentinel-verify="
 MAX_SELECTORS = 50
+DEFAULT_SCAN_INTERVAL_HOURS = 24
+MAX_SCAN_INTERVAL_HOURS = 8760
+
+
+def clean_interval(value: Any) -> int:
+    """Hours between scheduled rescans, 0 (off) to a year. Raises ValidationError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SCAN_INTERVAL_HOURS:
+        raise ValidationError.field(
+            "scanIntervalHours", f"scanIntervalHours must be an integer from 0 (off) to {MAX_SCAN_INTERVAL_HOURS}."
+        )
+    return value
+
+
 def clean_selectors(raw: list[str]) -> list[str]:
     """Lower-case, de-duplicated DKIM selectors, exactly as the spec's DkimSelectorName allows.
 
@@ -89,6 +103,8 @@ def domain_view(domain: Domain | Any, seen: Iterable[SeenRecord] | None = None) 
         },
         "dkimSelectors": _names(domain.dkim_selectors),
         "learnedDkimSelectors": _names(domain.learned_selectors),
+        "scanIntervalHours": domain.scan_interval_hours,
+        "nextScanAt": isoformat(domain.next_scan_at),
         "createdAt": isoformat(domain.created_at),
         "updatedAt": isoformat(domain.updated_at),
     }
@@ -160,12 +176,14 @@ class DomainService:
         name: str,
         description: str | None = None,
         dkim_selectors: list[str] | None = None,
+        scan_interval_hours: int = DEFAULT_SCAN_INTERVAL_HOURS,
     ) -> dict[str, Any]:
         """Add a domain. Raises ValidationError, Forbidden, NotFound, Conflict (already there)."""
         principal.require_write()
         principal.require_role(org_id, MANAGE, "add domains")
         ascii_name = normalize_domain(name)
         selectors = clean_selectors(dkim_selectors or [])
+        interval = clean_interval(scan_interval_hours)
         now = self.clock.now()
         domain = Domain(
             id=self.ids.new("dom"),
@@ -175,6 +193,7 @@ class DomainService:
             description=description.strip() if description else None,
             verification_token=self.ids.secret(32),
             dkim_selectors=selectors,
+            scan_interval_hours=interval,
             created_at=now,
             updated_at=now,
         )
@@ -217,6 +236,13 @@ class DomainService:
                 domain.description = text.strip() if text else None
             if "dkimSelectors" in changes:
                 domain.dkim_selectors = clean_selectors(changes["dkimSelectors"])
+            if "scanIntervalHours" in changes:
+                domain.scan_interval_hours = clean_interval(changes["scanIntervalHours"])
+                # Rescheduled from now; unverified domains get their first when verified.
+                start = self.clock.now()
+                domain.next_scan_at = (
+                    first_scan_at(domain.id, start, domain.scan_interval_hours) if domain.verified_at else None
+                )
             domain.updated_at = self.clock.now()
             return {"domain": self.view(session, domain)}
 

@@ -238,7 +238,7 @@ def disable(session: Session, hook: Webhook, now: datetime, reason: str) -> None
 class DeliveryJob:
     """Worker job: claim due deliveries, send them, record the attempts."""
 
-    name = "webhook-deliveries"
+    name = "webhook_deliveries"
 
     def __init__(self, deliverer: Deliverer) -> None:
         self.deliverer = deliverer
@@ -255,7 +255,7 @@ class DispatchJob:
     An endpoint gets the events recorded since its creation only.
     """
 
-    name = "webhook-dispatch"
+    name = "webhook_dispatch"
 
     def __init__(self, db: Database, ids: IdGenerator, limit: int = DISPATCH_BATCH) -> None:
         self.db = db

@@ -9,6 +9,7 @@ queries and records the event; a file that turns out to be broken halfway
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from .source import ReportSource
 from .views import RECORD_COLUMNS, record_row, summary_view
 
 RECORDS: Table = DmarcRecord.__table__  # type: ignore[assignment]
+AfterStore = Callable[[Session, DmarcReport], object]
 #: Rows per staged batch and per INSERT: a record row is at most ~40 KB (ParseLimits
 #: caps auth results and text), so a batch stays within a few MB.
 BATCH = 250
@@ -113,11 +115,20 @@ class SelectorCollector:
 class ReportIngestor:
     """Parses and stores reports for an organization; the web layer checks roles first."""
 
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, limits: ParseLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        ids: IdGenerator,
+        limits: ParseLimits = DEFAULT_LIMITS,
+        after_store: AfterStore | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
         self.limits = limits
+        # Runs in the storing transaction once the report and its rollups are written (alert rules).
+        self.after_store = after_store
 
     def ingest(self, organization_id: str, source: ReportSource) -> IngestResult:
         """Store one report file (bytes, stream or path) for an organization.
@@ -227,4 +238,7 @@ class ReportIngestor:
                 "dmarcPassCount": report.dmarc_pass_count,
             },
         )
+        # After report.received, so the outbox (and webhooks) tell of the report before its alerts.
+        if self.after_store is not None:
+            self.after_store(session, report)
         return IngestResult(summary, duplicate=False)

@@ -22,7 +22,7 @@ from sentinel.store.db import Database
 from sentinel.store.models import DmarcRecord, DmarcReport
 
 from . import analytics, rollups
-from .ingest import IngestResult, ReportIngestor
+from .ingest import AfterStore, IngestResult, ReportIngestor
 from .limits import DEFAULT_LIMITS, ParseLimits
 from .source import ReportSource
 from .views import report_view, summary_view
@@ -38,10 +38,11 @@ class ReportService:
         ids: IdGenerator,
         domains: DomainService,
         limits: ParseLimits = DEFAULT_LIMITS,
+        after_store: AfterStore | None = None,
     ) -> None:
         self.db = db
         self.domains = domains
-        self.ingestor = ReportIngestor(db, clock, ids, limits)
+        self.ingestor = ReportIngestor(db, clock, ids, limits, after_store)
 
     def upload(self, principal: Principal, org_id: str, source: ReportSource) -> IngestResult:
         """Store a report file for the organization (members and up, write scope).

@@ -7,7 +7,7 @@ remembers the distinct DMARC/SPF/DKIM records seen, and records the events.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import OPERATE, READ, Principal
 from sentinel.aio import run_sync
+from sentinel.alerts.engine import AlertEngine
+from sentinel.alerts.schedule import first_scan_at
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.dns.client import DnsClient
 from sentinel.dns.https import HttpsFetcher
@@ -69,6 +71,7 @@ class ScanService:
         domains: DomainService,
         dns: DnsClient,
         https: HttpsFetcher | None,
+        alerts: AlertEngine | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -76,6 +79,8 @@ class ScanService:
         self.domains = domains
         self.dns = dns
         self.scanner = Scanner(dns, https, clock=clock.now)
+        # Evaluates the scan rules in the transaction that stores each scan.
+        self.alerts = alerts
 
     def scan(self, principal: Principal, domain_id: str) -> dict[str, Any]:
         """Scan a domain now and store the result (members and up).
@@ -86,6 +91,15 @@ class ScanService:
         with self.db.transaction() as session:
             domain = self.domains.load(session, principal, domain_id)
             principal.require_role(domain.organization_id, OPERATE, "scan domains")
+        return self.scan_now(domain_id)
+
+    def scan_now(self, domain_id: str) -> dict[str, Any]:
+        """Scan a domain and store the result, as the system (scheduled rescans); the caller
+        checked who may. Raises NotFound when the domain does not exist (or is deleted meanwhile)."""
+        with self.db.transaction() as session:
+            domain = session.get(Domain, domain_id)
+            if domain is None:
+                raise NotFound(f"Domain '{domain_id}' was not found.")
             name = domain.name
             selectors = list(dict.fromkeys([*domain.dkim_selectors, *domain.learned_selectors]))
         # The scan runs outside any transaction: DNS can take seconds.
@@ -95,6 +109,8 @@ class ScanService:
             current = session.get(Domain, domain_id) if lock_row(session, Domain.id, domain_id) else None
             if current is None:
                 raise NotFound(f"Domain '{domain_id}' was deleted during the scan.")
+            latest = select(Scan).where(Scan.domain_id == domain_id).order_by(Scan.scanned_at.desc(), Scan.id.desc())
+            previous = session.scalars(latest.limit(1)).first()
             issues = result.get("issues", [])
             scan = Scan(
                 id=self.ids.new("scn"),
@@ -107,6 +123,10 @@ class ScanService:
             )
             session.add(scan)
             self._remember(session, domain_id, _records_in(result), scan.scanned_at, result)
+            # Any scan, manual or scheduled, restarts the wait for the next scheduled one.
+            if current.scan_interval_hours > 0:
+                current.next_scan_at = scan.scanned_at + timedelta(hours=current.scan_interval_hours)
+            current.scan_claimed_until = None
             record_event(
                 session,
                 self.ids,
@@ -115,6 +135,8 @@ class ScanService:
                 "domain.scan.completed",
                 {"domainId": domain_id, "scanId": scan.id, **scan_summary(scan)},
             )
+            if self.alerts is not None:
+                self.alerts.after_scan(session, current, previous, scan)
             return scan_view(scan)
 
     def _remember(
@@ -200,6 +222,7 @@ class ScanService:
             if status == "verified" and domain.verified_at is None:
                 domain.verified_at = self.clock.now()
                 domain.updated_at = domain.verified_at
+                domain.next_scan_at = first_scan_at(domain.id, domain.verified_at, domain.scan_interval_hours)
                 record_event(
                     session,
                     self.ids,

@@ -113,6 +113,11 @@ class Domain(Base):
     learned_selectors: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Continuous monitoring: hours between scheduled rescans (0: none), when the next is
+    # due, and until when a worker holds the claim on it (sentinel/alerts/jobs.py).
+    scan_interval_hours: Mapped[int] = mapped_column(Integer, default=24)
+    next_scan_at: Mapped[datetime | None] = mapped_column(index=True)
+    scan_claimed_until: Mapped[datetime | None]
 
 
 class Scan(Base):
@@ -369,9 +374,90 @@ class WebhookAttempt(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(45))
     succeeded: Mapped[bool] = mapped_column(Boolean)
+class AlertRule(Base):
+    """A condition an organization wants to hear about (sentinel/alerts/rules.py)."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    severity: Mapped[str] = mapped_column(String(20))
+    # None: every domain of the organization; otherwise the listed domain IDs.
+    domain_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """One occurrence of a rule's condition on a domain, from opening to resolution.
+
+    While not resolved it is the only one for its (rule, domain, subject): the partial unique
+    index is what deduplicates, on SQLite and PostgreSQL alike, whatever runs concurrently.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(
+            "uq_alerts_unresolved",
+            "rule_id",
+            "domain_id",
+            "subject",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+        Index("ix_alerts_org_triggered", "organization_id", "triggered_at"),
+        Index("ix_alerts_domain_status", "domain_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # Not a foreign key: an alert outlives the rule that opened it (deleting a rule resolves them).
+    rule_id: Mapped[str] = mapped_column(String(40))
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(20))
+    # What the condition is about within the domain: a record kind, an issue code, an IP, a reporter.
+    subject: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(String(1000))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    triggered_at: Mapped[datetime]
+    # The last evaluation that found the condition still true.
+    last_seen_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(40))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(40))
+    resolution: Mapped[str | None] = mapped_column(String(1000))
+
+
+class RecordChange(Base):
+    """A DNS record that appeared, changed or vanished between two scans of a domain."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = (Index("ix_record_changes_domain_changed", "domain_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    previous_scan_id: Mapped[str | None] = mapped_column(String(40))
+    changed_at: Mapped[datetime]
+    # dmarc, spf, dkim, mx, mta_sts, tls_rpt; the DKIM selector, or "".
+    kind: Mapped[str] = mapped_column(String(20))
+    selector: Mapped[str] = mapped_column(String(255), default="")
+    change: Mapped[str] = mapped_column(String(20))
+    before: Mapped[str | None] = mapped_column(String(8192))
+    after: Mapped[str | None] = mapped_column(String(8192))
 
 
 __all__ = [
+    "Alert",
+    "AlertRule",
     "ApiToken",
     "Base",
     "DmarcRecord",
@@ -380,6 +466,7 @@ __all__ = [
     "Event",
     "Membership",
     "Organization",
+    "RecordChange",
     "ReportDaySource",
     "ReportDaySourceName",
     "ReportDayStat",

@@ -245,6 +245,12 @@ class LoopbackDnsServer:
             self._held.append((sock, reply, addr))
             return True
 
+    def publish(self, zones: Iterable[str | Path]) -> None:
+        """Answer from these zones from now on (a zone edited between two scans)."""
+        texts = [Path(z).read_text(encoding="utf-8") if isinstance(z, Path) else z for z in zones]
+        self.zones = ZoneSet.from_texts(texts)
+        self._cache.clear()
+
     def reset_log(self) -> None:
         with self._lock:
             self.queries.clear()

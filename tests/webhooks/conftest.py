@@ -142,6 +142,9 @@ def worker(hooks: Services) -> Worker:
 
 
 def add_webhook(t: Tenant, url: str, **extra: Any) -> tuple[dict[str, Any], str]:
+    """An endpoint for `report.received` unless `events` says otherwise: an upload may also open
+    alerts (new sources), whose deliveries would otherwise join every count."""
+    extra.setdefault("events", ["report.received"])
     data = t.data(t.post(f"/api/organizations/{t.org_id}/webhooks", json={"url": url, **extra}), 201)
     return data["webhook"], data["secret"]
 
