@@ -18,8 +18,9 @@ from ._errors import parse_retry_after
 
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
-# A server asking for longer (a daily limit used up) is not waited for: the error is raised at once.
-MAX_SERVER_WAIT = 60.0
+# A per-minute window asks for up to a minute; a server asking for longer than two (a daily limit
+# used up) is not waited for: the error is raised at once, with its retry_after.
+MAX_SERVER_WAIT = 120.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
