@@ -4,6 +4,7 @@ dependencies only, never the server's (`make sdk-install-check`). Exits 1 otherw
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,10 @@ def main() -> int:
         env_dir = Path(tmp) / "venv"
         venv.create(env_dir, with_pip=True)
         python = env_dir / "bin" / "python"
-        subprocess.run([python, "-m", "pip", "install", "--quiet", str(SDK)], check=True)
+        # A copy, so the build leaves nothing behind in the work tree.
+        source = Path(tmp) / "sdk"
+        shutil.copytree(SDK, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "tests"))
+        subprocess.run([python, "-m", "pip", "install", "--quiet", str(source)], check=True)
         listed = subprocess.run([python, "-m", "pip", "list", "--format=json"], check=True, capture_output=True,
                                 text=True).stdout
         installed = {d["name"].lower().replace("_", "-") for d in json.loads(listed)}
