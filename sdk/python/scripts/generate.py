@@ -262,7 +262,8 @@ class Models:
             saved, self.deps = self.deps, set()
             expr = self.expr(sub, name + pascal(prop))
             self.deps = saved
-            fields.append((prop, expr, prop in required, first_line(self.resolve(sub).get("description"))))
+            # A field's own description (not that of the schema it refers to, said once there).
+            fields.append((prop, expr, prop in required, first_line(sub.get("description"))))
         doc = first_line(schema.get("description")) or f"The `{name}` object."
         lines: list[str] = []
         req = [f for f in fields if f[2]]
@@ -300,9 +301,9 @@ class Models:
     def _fields(fields: list[tuple[str, str, bool, str]]) -> list[str]:
         out = []
         for prop, expr, _, description in fields:
-            out += split_expr(f"{prop}: ", expr, "", "    ")
             if description:
                 out += wrap(description, "    # ", 110)
+            out += split_expr(f"{prop}: ", expr, "", "    ")
         return out
 
     def render(self) -> str:

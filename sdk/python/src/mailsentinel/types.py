@@ -128,7 +128,6 @@ class Health(TypedDict):
 
     status: Literal["ok", "degraded"]
     timestamp: Timestamp
-    # RFC 3339, UTC.
     version: str
     database: HealthDatabase
 
@@ -208,7 +207,6 @@ class User(TypedDict):
     email: str
     name: Optional[str]
     createdAt: Timestamp
-    # RFC 3339, UTC.
 
 
 class Me(TypedDict):
@@ -225,7 +223,6 @@ class MeMembershipsItem(TypedDict):
     organization: MeMembershipsItemOrganization
     role: Role
     joinedAt: Timestamp
-    # RFC 3339, UTC.
 
 
 class MeMembershipsItemOrganization(TypedDict):
@@ -249,14 +246,13 @@ class Token(TypedDict):
 
     id: str
     name: str
-    organizationId: str
     # The organization whose plan limits this token's requests.
+    organizationId: str
     scopes: list[Scope]
-    hint: str
     # The prefix and last four characters of the secret.
+    hint: str
     status: Literal["active", "revoked", "expired"]
     createdAt: Timestamp
-    # RFC 3339, UTC.
     lastUsedAt: NullableTimestamp
     expiresAt: NullableTimestamp
     revokedAt: NullableTimestamp
@@ -268,34 +264,32 @@ class TokenWithSecret(TypedDict):
 
     id: str
     name: str
-    organizationId: str
     # The organization whose plan limits this token's requests.
+    organizationId: str
     scopes: list[Scope]
-    hint: str
     # The prefix and last four characters of the secret.
+    hint: str
     status: Literal["active", "revoked", "expired"]
     createdAt: Timestamp
-    # RFC 3339, UTC.
     lastUsedAt: NullableTimestamp
     expiresAt: NullableTimestamp
     revokedAt: NullableTimestamp
     rotatedAt: NullableTimestamp
-    token: str
     # The secret. Shown only in this response; store it safely.
+    token: str
 
 
 class _TokenCreateRequired(TypedDict):
     name: TokenName
-    # Some visible text, no NUL characters; leading and trailing white space is dropped.
 
 
 class TokenCreate(_TokenCreateRequired, total=False):
     """The `TokenCreate` object."""
 
-    scopes: list[Scope]
     # Defaults to both read and write.
-    expiresAt: str
+    scopes: list[Scope]
     # Optional expiry; must be in the future, and before the year 9999.
+    expiresAt: str
     organizationId: OrganizationIdValue
 
 
@@ -309,14 +303,11 @@ class Organization(TypedDict):
     memberCount: int
     domainCount: int
     createdAt: Timestamp
-    # RFC 3339, UTC.
     updatedAt: Timestamp
-    # RFC 3339, UTC.
 
 
 class _OrganizationCreateRequired(TypedDict):
     name: DisplayName
-    # Some visible text, no NUL characters; runs of white space are stored as one space.
 
 
 class OrganizationCreate(_OrganizationCreateRequired, total=False):
@@ -329,7 +320,6 @@ class OrganizationUpdate(TypedDict, total=False):
     """The `OrganizationUpdate` object."""
 
     name: DisplayName
-    # Some visible text, no NUL characters; runs of white space are stored as one space.
     plan: Plan
 
 
@@ -341,7 +331,6 @@ class Member(TypedDict):
     name: Optional[str]
     role: Role
     joinedAt: Timestamp
-    # RFC 3339, UTC.
 
 
 class _MemberCreateRequired(TypedDict):
@@ -353,7 +342,6 @@ class MemberCreate(_MemberCreateRequired, total=False):
     """The `MemberCreate` object."""
 
     name: DisplayName
-    # Some visible text, no NUL characters; runs of white space are stored as one space.
 
 
 class MemberUpdate(TypedDict):
@@ -366,27 +354,25 @@ class Verification(TypedDict):
     """The `Verification` object."""
 
     recordType: Literal["TXT"]
-    recordName: str
     # _mailsentinel.<domain>
-    recordValue: str
+    recordName: str
     # mailsentinel-verify=<token>
+    recordValue: str
 
 
 class _SeenRecordRequired(TypedDict):
     record: str
     firstSeen: Timestamp
-    # RFC 3339, UTC.
     lastSeen: Timestamp
-    # RFC 3339, UTC.
-    current: bool
     # Seen by the latest scan.
+    current: bool
 
 
 class SeenRecord(_SeenRecordRequired, total=False):
     """The `SeenRecord` object."""
 
-    selector: str
     # DKIM records only.
+    selector: str
 
 
 class Domain(TypedDict):
@@ -394,22 +380,20 @@ class Domain(TypedDict):
 
     id: str
     organizationId: str
-    domain: str
     # Lower-case ASCII (IDNA A-label) form.
-    unicodeDomain: str
+    domain: str
     # Unicode form for display.
+    unicodeDomain: str
     description: Optional[str]
     verified: bool
     verifiedAt: NullableTimestamp
     verification: Verification
-    dkimSelectors: list[str]
     # Selectors you configured.
-    learnedDkimSelectors: list[str]
+    dkimSelectors: list[str]
     # Selectors seen in DMARC reports.
+    learnedDkimSelectors: list[str]
     createdAt: Timestamp
-    # RFC 3339, UTC.
     updatedAt: Timestamp
-    # RFC 3339, UTC.
 
 
 class DomainDetail(TypedDict):
@@ -417,38 +401,35 @@ class DomainDetail(TypedDict):
 
     id: str
     organizationId: str
-    domain: str
     # Lower-case ASCII (IDNA A-label) form.
-    unicodeDomain: str
+    domain: str
     # Unicode form for display.
+    unicodeDomain: str
     description: Optional[str]
     verified: bool
     verifiedAt: NullableTimestamp
     verification: Verification
-    dkimSelectors: list[str]
     # Selectors you configured.
-    learnedDkimSelectors: list[str]
+    dkimSelectors: list[str]
     # Selectors seen in DMARC reports.
+    learnedDkimSelectors: list[str]
     createdAt: Timestamp
-    # RFC 3339, UTC.
     updatedAt: Timestamp
-    # RFC 3339, UTC.
     dmarcRecords: list[SeenRecord]
     spfRecords: list[SeenRecord]
     dkimRecords: list[SeenRecord]
 
 
 class _DomainCreateRequired(TypedDict):
-    domain: str
     # A registrable domain or one of its subdomains, in Unicode or ASCII, under a known public suffix and not
     # a public suffix itself; at most 253 characters in ASCII form.
+    domain: str
 
 
 class DomainCreate(_DomainCreateRequired, total=False):
     """The `DomainCreate` object."""
 
     description: Text
-    # Any text without NUL characters.
     dkimSelectors: list[DkimSelectorName]
 
 
@@ -601,7 +582,6 @@ class ScanSummary(TypedDict):
     domainId: str
     domain: str
     scannedAt: Timestamp
-    # RFC 3339, UTC.
     durationMs: int
     dmarcPolicy: Optional[str]
     spfValid: Optional[bool]
@@ -615,8 +595,6 @@ class ScanEnvelope(TypedDict):
 
     success: bool
     data: ScanResult
-    # One scan of a domain's e-mail authentication. A DNS failure (timeout, SERVFAIL) is reported inside the
-    # part it affects (status "error"), never as a failed request.
 
 
 class ScanListEnvelope(TypedDict):
@@ -659,14 +637,14 @@ class VerificationEnvelopeDataVerification(TypedDict):
 
 
 class _ScanResultRequired(TypedDict):
-    domain: str
     # The scanned domain, lower-case ASCII (IDNA).
-    scannedAt: str
+    domain: str
     # When the scan started (RFC 3339, UTC).
-    durationMs: int
+    scannedAt: str
     # Wall time of the scan in milliseconds.
-    dnsQueries: int
+    durationMs: int
     # Distinct DNS questions asked.
+    dnsQueries: int
     dmarc: DmarcResult
     spf: SpfResult
     dkim: DkimResult
@@ -675,8 +653,8 @@ class _ScanResultRequired(TypedDict):
     tlsRpt: TlsRptResult
     bimi: BimiResult
     dnssec: DnssecResult
-    issues: list[ScanIssue]
     # Everything found, errors first, each with a stable code.
+    issues: list[ScanIssue]
 
 
 class ScanResult(_ScanResultRequired, total=False):
@@ -684,10 +662,10 @@ class ScanResult(_ScanResultRequired, total=False):
     part it affects (status "error"), never as a failed request.
     """
 
+    # Stored scans only.
     id: str
     # Stored scans only.
     domainId: str
-    # Stored scans only.
 
 
 class ScanIssue(TypedDict):
@@ -695,8 +673,8 @@ class ScanIssue(TypedDict):
 
     severity: Literal["error", "warning", "info"]
     code: str
-    message: str
     # What is wrong and what to do about it.
+    message: str
 
 
 class DmarcReportUri(TypedDict):
@@ -708,11 +686,11 @@ class DmarcReportUri(TypedDict):
     domain: Optional[str]
     maxSize: Optional[str]
     error: Optional[str]
-    external: bool
     # Outside the policy's Organizational Domain.
-    authorized: Optional[bool]
+    external: bool
     # For external destinations: whether <domain>._report._dmarc.<destination> authorizes them (RFC 7489
     # §7.1); null when not external or the lookup failed.
+    authorized: Optional[bool]
 
 
 class DmarcWalkStep(TypedDict):
@@ -727,24 +705,22 @@ class DmarcResult(TypedDict):
     """The `DmarcResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
-    record: Optional[str]
     # The record that applies.
+    record: Optional[str]
     records: list[str]
     recordName: Optional[str]
-    location: Optional[Literal["domain", "organizational", "psd"]]
     # Where the applied record was found by the DMARCbis tree walk.
+    location: Optional[Literal["domain", "organizational", "psd"]]
     orgDomain: Optional[str]
     policy: Optional[Literal["none", "quarantine", "reject"]]
     subdomainPolicy: Optional[Literal["none", "quarantine", "reject"]]
     nonexistentSubdomainPolicy: Optional[Literal["none", "quarantine", "reject"]]
     effectivePolicy: Optional[Literal["none", "quarantine", "reject"]]
     effectiveSubdomainPolicy: Optional[Literal["none", "quarantine", "reject"]]
-    pct: Optional[int]
     # Published and valid pct (RFC 7489); null otherwise (receivers use 100).
+    pct: Optional[int]
     testing: bool
     adkim: Optional[Literal["r", "s"]]
     aspf: Optional[Literal["r", "s"]]
@@ -754,10 +730,10 @@ class DmarcResult(TypedDict):
     ruf: list[DmarcReportUri]
     tags: dict[str, str]
     walk: list[DmarcWalkStep]
-    valid: Optional[bool]
     # False when receivers cannot apply the record as published: v=DMARC1 missing or not first, a duplicated
     # tag, a missing or invalid p, or an invalid sp or np. Other bad values only warn, since receivers use the
     # default instead. Null when DNS could not answer.
+    valid: Optional[bool]
     errors: Messages
     warnings: Messages
 
@@ -771,33 +747,31 @@ class SpfNode(TypedDict):
     record: Optional[str]
     status: Literal["ok", "not_found", "error", "loop", "skipped"]
     error: Optional[str]
-    dnsLookups: int
     # Lookup-costing terms in this record.
+    dnsLookups: int
     voidLookups: int
-    children: list[dict[str, Any]]
     # Included and redirected records, each shaped like SpfNode.
+    children: list[dict[str, Any]]
 
 
 class SpfResult(TypedDict):
     """The `SpfResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
     record: Optional[str]
     records: list[str]
-    valid: Optional[bool]
     # null when DNS failures left it undetermined.
-    dnsLookups: int
+    valid: Optional[bool]
     # RFC 7208 §4.6.4 count over the whole tree; the true total even past 10.
+    dnsLookups: int
     dnsLookupLimit: int
     voidLookups: int
     voidLookupLimit: int
     allQualifier: Optional[Literal["+", "-", "~", "?"]]
-    includeTree: Optional[SpfResultIncludeTree]
     # The record and everything it includes or redirects to (an SpfNode).
+    includeTree: Optional[SpfResultIncludeTree]
     errors: Messages
     warnings: Messages
 
@@ -820,17 +794,15 @@ class DkimSelector(TypedDict):
     """The `DkimSelector` object."""
 
     selector: str
-    configured: bool
     # Configured on the domain (vs. a common selector probed).
+    configured: bool
     name: str
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
     record: Optional[str]
-    cname: Optional[str]
     # Final CNAME target when the selector is an alias.
+    cname: Optional[str]
     keyType: Optional[str]
     keyBits: Optional[int]
     revoked: bool
@@ -843,8 +815,6 @@ class DkimResult(TypedDict):
     """The `DkimResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
     selectors: list[DkimSelector]
@@ -867,8 +837,6 @@ class MxResult(TypedDict):
     """The `MxResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
     nullMx: bool
@@ -881,19 +849,17 @@ class MtaStsResult(TypedDict):
     """The `MtaStsResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
     record: Optional[str]
     id: Optional[str]
     policyUrl: str
-    policy: Optional[MtaStsResultPolicy]
     # The fetched policy (RFC 8461 §3.2); null when not fetched or unreadable.
+    policy: Optional[MtaStsResultPolicy]
     policyError: Optional[str]
     uncoveredMx: list[str]
-    valid: Optional[bool]
     # null when the policy was not fetched.
+    valid: Optional[bool]
     errors: Messages
     warnings: Messages
 
@@ -911,8 +877,6 @@ class TlsRptResult(TypedDict):
     """The `TlsRptResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
     record: Optional[str]
@@ -926,8 +890,6 @@ class BimiResult(TypedDict):
     """The `BimiResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
     found: bool
     record: Optional[str]
@@ -942,56 +904,51 @@ class DnssecResult(TypedDict):
     """The `DnssecResult` object."""
 
     status: PartStatus
-    # ok: looked up; not_found: DNS said nothing is published (NXDOMAIN or no data); error: DNS failed
-    # (timeout, SERVFAIL), so the part could not be determined.
     error: Optional[str]
-    signed: bool
     # DNSKEY records are published at the domain or its org domain.
+    signed: bool
     zone: Optional[str]
     dnskeyCount: int
-    authenticated: bool
     # The resolver set the AD bit (validated answers).
+    authenticated: bool
     errors: Messages
     warnings: Messages
 
 
 class _ReportRequired(TypedDict):
-    reportId: str
     # The reporter's own report id (unique per reporter).
-    orgName: str
+    reportId: str
     # The reporting organization; taken from the domain of `email` when the report leaves <org_name> empty.
+    orgName: str
     email: Optional[str]
     extraContactInfo: Optional[str]
-    domain: str
     # The published policy domain (lower-case ASCII).
+    domain: str
     dateRange: DateRange
     policyPublished: PolicyPublished
-    # The DMARC policy the reporter found. adkim/aspf default to `r` when the report omits them (RFC 7489
-    # §6.3); other absent tags are null.
-    generator: Optional[str]
     # The software that wrote the report (RFC 9990 <generator>).
-    schemaVersion: Optional[str]
+    generator: Optional[str]
     # The document's <version>, null when absent.
-    reporterErrors: list[str]
+    schemaVersion: Optional[str]
     # <error> messages the reporter included in its metadata.
-    recordCount: int
+    reporterErrors: list[str]
     # Records kept (skipped records are not counted).
-    messageCount: int
+    recordCount: int
     # Sum of `count` over the kept records.
-    dmarcPassCount: int
+    messageCount: int
     # Messages whose record passes DMARC by recomputed alignment.
-    skippedCount: int
+    dmarcPassCount: int
     # Every record left out because it could not be read.
+    skippedCount: int
     skippedByReason: SkippedByReason
-    # How many records were skipped for each kind of problem.
-    skipped: list[SkippedRecord]
     # A sample: the first 100 skipped records with their reasons (`skippedCount` and `skippedByReason` count
     # them all).
-    warnings: list[str]
+    skipped: list[SkippedRecord]
     # Repairs made while reading (recovered XML, replaced bytes, wrappers, auth results or reasons beyond the
     # per-record caps dropped).
-    extensions: list[str]
+    warnings: list[str]
     # Namespaced extension elements seen, as `{namespace}name`.
+    extensions: list[str]
     records: list[ReportRecord]
 
 
@@ -1001,14 +958,14 @@ class Report(_ReportRequired, total=False):
     copied from the reporter.
     """
 
-    id: str
     # Added by storage; absent from reports that were only parsed.
-    organizationId: str
+    id: str
     # The organization the report was uploaded to (stored reports).
-    domainId: str
+    organizationId: str
     # The monitored domain the report is attached to (stored reports).
-    receivedAt: str
+    domainId: str
     # When the report was uploaded (stored reports).
+    receivedAt: str
 
 
 class DateRange(TypedDict):
@@ -1028,32 +985,32 @@ class PolicyPublished(TypedDict):
     aspf: Literal["r", "s"]
     p: Optional[str]
     sp: Optional[str]
-    np: Optional[str]
     # Policy for non-existent subdomains (RFC 9990).
+    np: Optional[str]
     pct: Optional[int]
     fo: Optional[str]
-    testing: Optional[str]
     # The `t` tag (RFC 9990), `y` or `n`.
-    discoveryMethod: Optional[str]
+    testing: Optional[str]
     # `psl` or `treewalk` (RFC 9990).
+    discoveryMethod: Optional[str]
 
 
 class _ReportRecordRequired(TypedDict):
-    sourceIp: str
     # IPv4 or IPv6 address in canonical form.
+    sourceIp: str
     count: int
-    disposition: Optional[str]
     # What the receiver did (none, quarantine, reject; pass in RFC 9990).
-    dkim: Optional[str]
+    disposition: Optional[str]
     # The reporter's own DKIM alignment verdict (policy_evaluated).
-    spf: Optional[str]
+    dkim: Optional[str]
     # The reporter's own SPF alignment verdict (policy_evaluated).
-    dmarcPass: bool
+    spf: Optional[str]
     # dkimAligned or spfAligned.
-    dkimAligned: bool
+    dmarcPass: bool
     # A passing DKIM signature aligned with headerFrom under adkim.
-    spfAligned: bool
+    dkimAligned: bool
     # A passing SPF (mfrom) check aligned with headerFrom under aspf.
+    spfAligned: bool
     headerFrom: str
     envelopeFrom: Optional[str]
     envelopeTo: Optional[str]
@@ -1064,8 +1021,8 @@ class _ReportRecordRequired(TypedDict):
 class ReportRecord(_ReportRecordRequired, total=False):
     """One <record>, a sending IP and its messages with one outcome."""
 
-    index: int
     # Position of the <record> in the file, from 0 (stored reports).
+    index: int
 
 
 class AuthResults(TypedDict):
@@ -1104,23 +1061,23 @@ class SkippedByReason(TypedDict, total=False):
     """How many records were skipped for each kind of problem."""
 
     missing_source_ip: int
-    invalid_source_ip: int
     # Not an IPv4 or IPv6 address (zones refused).
+    invalid_source_ip: int
     missing_count: int
-    invalid_count: int
     # Not a whole number.
-    count_out_of_range: int
+    invalid_count: int
     # More than 10^12 messages.
+    count_out_of_range: int
     missing_header_from: int
-    invalid_text: int
     # Text that is not valid Unicode.
+    invalid_text: int
 
 
 class SkippedRecord(TypedDict):
     """The `SkippedRecord` object."""
 
-    index: int
     # Position of the <record> element in the file, from 0.
+    index: int
     reason: str
 
 
@@ -1130,24 +1087,21 @@ class ReportSummary(TypedDict):
     id: str
     organizationId: str
     domainId: str
-    domain: str
     # The published policy domain.
-    reportId: str
+    domain: str
     # The reporter's own report id.
-    orgName: str
+    reportId: str
     # The reporting organization.
+    orgName: str
     email: Optional[str]
     dateRange: DateRange
     policyPublished: PolicyPublished
-    # The DMARC policy the reporter found. adkim/aspf default to `r` when the report omits them (RFC 7489
-    # §6.3); other absent tags are null.
     recordCount: int
     messageCount: int
     dmarcPassCount: int
-    skippedCount: int
     # Every record left out because it could not be read.
+    skippedCount: int
     receivedAt: Timestamp
-    # RFC 3339, UTC.
 
 
 class ReportUploadEnvelope(TypedDict):
@@ -1161,9 +1115,8 @@ class ReportUploadEnvelopeData(TypedDict):
     """The `ReportUploadEnvelopeData` object."""
 
     report: ReportSummary
-    # A stored report without its records.
-    duplicate: bool
     # The report had been stored before (nothing was added).
+    duplicate: bool
 
 
 class ReportListEnvelope(TypedDict):
@@ -1191,9 +1144,6 @@ class ReportEnvelopeData(TypedDict):
     """The `ReportEnvelopeData` object."""
 
     report: Report
-    # One DMARC aggregate report (RFC 7489 Appendix C or RFC 9990), normalised. Results are lower-case; times
-    # are RFC 3339 UTC. `dmarcPass`, `dkimAligned` and `spfAligned` are recomputed from the auth results, not
-    # copied from the reporter.
     pagination: Pagination
 
 
@@ -1201,17 +1151,14 @@ class DmarcTallies(TypedDict):
     """The `DmarcTallies` object."""
 
     messages: int
-    dmarcPass: int
     # Messages passing DMARC (DKIM or SPF aligned and passing).
+    dmarcPass: int
     dmarcFail: int
     dmarcPassRate: Rate
-    # A fraction of the messages, null when there are none.
     dkimAligned: int
     dkimAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     spfAligned: int
     spfAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
 
 
 Dispositions = TypedDict("Dispositions", {
@@ -1227,20 +1174,16 @@ class StatsBlock(TypedDict):
     """The `StatsBlock` object."""
 
     messages: int
-    dmarcPass: int
     # Messages passing DMARC (DKIM or SPF aligned and passing).
+    dmarcPass: int
     dmarcFail: int
     dmarcPassRate: Rate
-    # A fraction of the messages, null when there are none.
     dkimAligned: int
     dkimAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     spfAligned: int
     spfAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     reports: int
     dispositions: Dispositions
-    # Messages by what the receivers did with them (`pass` is RFC 9990's; `other` unknown or absent).
 
 
 DomainStats = TypedDict("DomainStats", {
@@ -1258,20 +1201,16 @@ class DomainStatsTimeSeriesItem(TypedDict):
     """The `DomainStatsTimeSeriesItem` object."""
 
     messages: int
-    dmarcPass: int
     # Messages passing DMARC (DKIM or SPF aligned and passing).
+    dmarcPass: int
     dmarcFail: int
     dmarcPassRate: Rate
-    # A fraction of the messages, null when there are none.
     dkimAligned: int
     dkimAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     spfAligned: int
     spfAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     reports: int
     dispositions: Dispositions
-    # Messages by what the receivers did with them (`pass` is RFC 9990's; `other` unknown or absent).
     date: str
 
 
@@ -1279,20 +1218,16 @@ class DomainStatsReportersItem(TypedDict):
     """The `DomainStatsReportersItem` object."""
 
     messages: int
-    dmarcPass: int
     # Messages passing DMARC (DKIM or SPF aligned and passing).
+    dmarcPass: int
     dmarcFail: int
     dmarcPassRate: Rate
-    # A fraction of the messages, null when there are none.
     dkimAligned: int
     dkimAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     spfAligned: int
     spfAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     reports: int
     dispositions: Dispositions
-    # Messages by what the receivers did with them (`pass` is RFC 9990's; `other` unknown or absent).
     reporter: str
 
 
@@ -1307,17 +1242,14 @@ class Source(TypedDict):
     """The `Source` object."""
 
     messages: int
-    dmarcPass: int
     # Messages passing DMARC (DKIM or SPF aligned and passing).
+    dmarcPass: int
     dmarcFail: int
     dmarcPassRate: Rate
-    # A fraction of the messages, null when there are none.
     dkimAligned: int
     dkimAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     spfAligned: int
     spfAlignedRate: Rate
-    # A fraction of the messages, null when there are none.
     sourceIp: str
     headerFromDomains: list[str]
     dkimDomains: list[str]
