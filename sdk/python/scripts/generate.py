@@ -406,6 +406,14 @@ class Generator:
                 raise SystemExit(f"{op['operationId']}: a non-JSON body needs a hand-written method (MIXINS)")
             schema = self.models.flatten(content["application/json"]["schema"])
             required = set(schema.get("required", []))
+            if not schema.get("properties"):
+                # No fields to spread into arguments (oneOf, an array, a map): the body is one argument.
+                hint = pascal(op["operationId"]) + "Body"
+                result.params.append(Param(
+                    "", "body", "body", self.models.expr(content["application/json"]["schema"], hint, for_input=True),
+                    bool(body.get("required", True)), first_line(body.get("description")),
+                ))
+                result.has_json_body = True
             for prop, sub in schema.get("properties", {}).items():
                 hint = pascal(op["operationId"]) + pascal(prop)
                 result.params.append(Param(
@@ -510,15 +518,17 @@ class Generator:
             types_imports = {"NOT_GIVEN", "Headers", "NotGiven", "Query", "Timeout"}
             if any(p.location == "query" for op in generated for p in op.params):
                 types_imports.add("given_query")
-            if any(op.has_json_body for op in generated):
+            if any(op.has_json_body and any(p.name for p in op.params if p.location == "body") for op in generated):
                 types_imports.add("given")
+            if any(p.location == "body" and not p.name for op in generated for p in op.params):
+                types_imports.add("wire_value")
             local["..\x00_types"] = types_imports
         if type_names:
             local[".."] = {"types"}
         for module in sorted(local, key=lambda m: m.replace("\x00", "").lower()):
             lines += import_line(module.replace(chr(0), ""), local[module])
-        exported = [f"Async{cls}", f"Async{cls}WithRawResponse", cls, f"{cls}WithRawResponse"]
-        lines += ["", f"__all__ = [{', '.join(repr(n).replace(chr(39), chr(34)) for n in exported)}]", ""]
+        exported = sorted([f"Async{cls}", f"Async{cls}WithRawResponse", cls, f"{cls}WithRawResponse"])
+        lines += ["", f"__all__ = [{', '.join(py(n) for n in exported)}]", ""]
         for op in generated:
             lines += ["", *self._options_function(op), ""]
         variants = [
@@ -612,7 +622,9 @@ class Generator:
         else:
             lines.append("        headers=request_headers({}, extra_headers),")
         body = [p for p in op.params if p.location == "body"]
-        if op.has_json_body:
+        if op.has_json_body and len(body) == 1 and body[0].name == "":
+            lines.append(f"        json=wire_value({body[0].arg}),")
+        elif op.has_json_body:
             lines.append("        json=given({")
             lines += [f'            "{p.name}": {p.arg},' for p in body]
             lines.append("        }),")

@@ -145,10 +145,23 @@ def test_a_new_operation_becomes_a_method_and_one_without_x_sdk_method_is_refuse
         "get": {**copy.deepcopy(template), "operationId": "list_webhooks", "x-sdk-method": "webhooks.list",
                 "summary": "An organization's webhooks"},
     }
+    grown["paths"]["/api/webhooks/{webhookId}"] = {
+        "parameters": [{"name": "webhookId", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "delete": {"operationId": "delete_webhook", "x-sdk-method": "webhooks.delete", "summary": "Delete",
+                   "responses": {"204": {"description": "Gone."}}},
+        "post": {"operationId": "test_webhook", "x-sdk-method": "webhooks.test", "summary": "Test",
+                 "requestBody": {"content": {"application/json": {"schema": {"oneOf": [
+                     {"type": "object", "properties": {"event": {"type": "string"}}}, {"type": "array"}]}}}},
+                 "responses": {"202": {"description": "Sent.", "content": {"application/json": {"schema": {
+                     "$ref": "#/components/schemas/DeletedEnvelope"}}}}}},
+    }
     files = generate.Generator(grown).files()
     webhooks = files[generate.PACKAGE / "resources" / "webhooks.py"]
+    compile(webhooks, "webhooks.py", "exec")
     assert "class Webhooks(WebhooksMixin):" in webhooks and "    def list(\n" in webhooks
     assert "(operationId `list_webhooks`)" in webhooks
+    assert "    ) -> None:" in webhooks and "        self._client._request(options)\n" in webhooks  # 204
+    assert "        body: Union[Mapping[str, Any], Sequence[Any]]," in webhooks and "json=wire_value(body)" in webhooks
     assert '"list_webhooks": ("webhooks", "list", "GET", "/api/organizations/{orgId}/webhooks")' in files[
         generate.PACKAGE / "_operations.py"]
     broken = copy.deepcopy(spec)

@@ -44,8 +44,9 @@ class RequestOptions:
     json: Any = None
     content: Optional[bytes] = None
     timeout: Union[Timeout, NotGiven] = NOT_GIVEN
-    # (keys) to the value under the envelope: ("data",), ("data", "domain"), () for no envelope.
-    unwrap: tuple[str, ...] = ("data",)
+    # (keys) to the value under the envelope: ("data",), ("data", "domain"), () for no envelope,
+    # None for an answer without a body.
+    unwrap: Optional[tuple[str, ...]] = ("data",)
     # True: repeating the call is harmless whatever the method (see _retry.repeatable).
     safe: Optional[bool] = None
 
@@ -148,6 +149,8 @@ class BaseClient:
 
     @staticmethod
     def _value(response: httpx.Response, options: RequestOptions) -> Any:
+        if options.unwrap is None:
+            return None
         value: Any = response.json()
         for key in options.unwrap:
             value = value[key]
