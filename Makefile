@@ -64,8 +64,8 @@ sdk: $(STAMP) ## regenerate the Python SDK's models and resources from openapi.y
 sdk-check: $(STAMP) ## fail if the generated Python SDK files differ from what `make sdk` writes
 	$(BIN)/python sdk/python/scripts/generate.py --check
 
-sdk-install-check: $(STAMP) ## pip install ./sdk/python into a fresh venv: it must pull no server dependency
-	$(BIN)/python sdk/python/scripts/check_install.py
+sdk-install-check: $(STAMP) ## pip install ./sdk/python into a fresh venv (SDK_PYTHON=python3.9 for another): no server dependency, seed example runs
+	$(BIN)/python sdk/python/scripts/check_install.py $(if $(SDK_PYTHON),--python $(SDK_PYTHON))
 
 coverage-report: $(STAMP) ## per operationId: handler in serve, seeded 2xx on the mock, 2xx while fuzzed, SDKs
 	$(BIN)/python -m contract_tests.coverage
