@@ -59,10 +59,16 @@ def mock_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "seed_unchanged: the test changes nothing on the mock (reads, refusals, Prefer simulations)"
+    )
+
+
 @pytest.fixture(autouse=True)
 def fresh(request: pytest.FixtureRequest) -> None:
-    """Back to the seed (same IDs) before every test that talks to the mock."""
-    if "mock_url" in request.fixturenames:
+    """Back to the seed (same IDs) before every test that talks to the mock and may change it."""
+    if "mock_url" in request.fixturenames and request.node.get_closest_marker("seed_unchanged") is None:
         url = request.getfixturevalue("mock_url")
         assert httpx.post(f"{url}/_mock/reset", timeout=60).status_code == 200
 

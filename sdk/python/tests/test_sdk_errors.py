@@ -10,6 +10,9 @@ import mailsentinel
 from mailsentinel import MailSentinel
 from mailsentinel._errors import ERRORS_BY_CODE, error_from_response
 
+# Simulated answers and refusals only: the seed stays as it is, so no reset between tests.
+pytestmark = pytest.mark.seed_unchanged
+
 # Every code create_token documents, simulated by the mock's `Prefer: code=...`.
 DOCUMENTED = {
     400: mailsentinel.ValidationError,

@@ -18,6 +18,9 @@ from mailsentinel._retry import MAX_BACKOFF, backoff, retry_wait
 
 RATE_LIMITED = {"Prefer": "code=429"}
 
+# Simulated answers and refusals only: the seed stays as it is, so no reset between tests.
+pytestmark = pytest.mark.seed_unchanged
+
 
 @pytest.fixture
 def recorder() -> Recorder:
