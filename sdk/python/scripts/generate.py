@@ -220,7 +220,7 @@ class Generator(Api):
         if described:
             out += ["", "        Args:"]
             for p in described:
-                out += wrap(f"{p.arg}: {p.description}", "            ", 110)
+                out += wrap(f"{p.arg}: {p.description}", "            ", 110, hanging="    ")
         out.append('        """')
         return out
 

@@ -101,5 +101,7 @@ def first_line(text: str | None) -> str:
     return (text or "").strip().split("\n\n")[0].replace("\n", " ").strip()
 
 
-def wrap(text: str, indent: str, width: int = 110) -> list[str]:
-    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent) or [indent.rstrip()]
+def wrap(text: str, indent: str, width: int = 110, hanging: str = "") -> list[str]:
+    """`text` wrapped at `width`, every line indented (continuation lines by `hanging` more)."""
+    lines = textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + hanging)
+    return lines or [indent.rstrip()]

@@ -316,7 +316,7 @@ class Domains(SyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             organization_id: Only this organization's domains.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
@@ -356,7 +356,7 @@ class Domains(SyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
         options = _list_organization_domains_options(
@@ -390,7 +390,7 @@ class Domains(SyncResource):
         Args:
             org_id: Organization ID.
             domain: A registrable domain or one of its subdomains, in Unicode or ASCII, under a known public
-            suffix and not a public suffix itself; at most 253 characters in ASCII form.
+                suffix and not a public suffix itself; at most 253 characters in ASCII form.
             description: Any text without NUL characters.
         """
         options = _create_domain_options(
@@ -657,7 +657,7 @@ class AsyncDomains(AsyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             organization_id: Only this organization's domains.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
@@ -697,7 +697,7 @@ class AsyncDomains(AsyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
         options = _list_organization_domains_options(
@@ -731,7 +731,7 @@ class AsyncDomains(AsyncResource):
         Args:
             org_id: Organization ID.
             domain: A registrable domain or one of its subdomains, in Unicode or ASCII, under a known public
-            suffix and not a public suffix itself; at most 253 characters in ASCII form.
+                suffix and not a public suffix itself; at most 253 characters in ASCII form.
             description: Any text without NUL characters.
         """
         options = _create_domain_options(
@@ -998,7 +998,7 @@ class DomainsWithRawResponse(SyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             organization_id: Only this organization's domains.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
@@ -1038,7 +1038,7 @@ class DomainsWithRawResponse(SyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
         options = _list_organization_domains_options(
@@ -1072,7 +1072,7 @@ class DomainsWithRawResponse(SyncResource):
         Args:
             org_id: Organization ID.
             domain: A registrable domain or one of its subdomains, in Unicode or ASCII, under a known public
-            suffix and not a public suffix itself; at most 253 characters in ASCII form.
+                suffix and not a public suffix itself; at most 253 characters in ASCII form.
             description: Any text without NUL characters.
         """
         options = _create_domain_options(
@@ -1339,7 +1339,7 @@ class AsyncDomainsWithRawResponse(AsyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             organization_id: Only this organization's domains.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
@@ -1379,7 +1379,7 @@ class AsyncDomainsWithRawResponse(AsyncResource):
             limit: Items per page.
             verified: Only verified (true) or unverified (false) domains.
             q: Substring of the domain name (Unicode names are matched in their ASCII form); no NUL
-            characters.
+                characters.
             if_none_match: An ETag from an earlier answer; an unchanged resource then answers 304.
         """
         options = _list_organization_domains_options(
@@ -1413,7 +1413,7 @@ class AsyncDomainsWithRawResponse(AsyncResource):
         Args:
             org_id: Organization ID.
             domain: A registrable domain or one of its subdomains, in Unicode or ASCII, under a known public
-            suffix and not a public suffix itself; at most 253 characters in ASCII form.
+                suffix and not a public suffix itself; at most 253 characters in ASCII form.
             description: Any text without NUL characters.
         """
         options = _create_domain_options(
