@@ -40,6 +40,8 @@ for name in t.__all__:
     if isinstance(obj, type) and issubclass(obj, dict):
         hints += len(typing.get_type_hints(obj))
 assert "sentinel" not in sys.modules, "the SDK imported the server"
+import importlib.resources
+assert (importlib.resources.files("mailsentinel") / "py.typed").is_file(), "py.typed is not installed"
 client = MailSentinel(api_key=os.environ['MAILSENTINEL_API_KEY'])
 org = client.me.get()["memberships"][0]["organization"]["id"]
 domains = client.domains.list(org)
