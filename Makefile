@@ -10,15 +10,16 @@ BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
+	sdk sdk-check sdk-install-check \
 	bench bench-api bench-scan bench-reports bench-alerts bench-ratelimit bench-mock bench-starvation bench-abuse bench-webhooks fleet-test clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e './sdk/python[dev]'
 	touch $@
 
 install: $(STAMP) ## create .venv and install the project with its development tools
@@ -33,8 +34,9 @@ migrate: $(STAMP) ## bring the configured database up to date
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 
-typecheck: $(STAMP) ## mypy (strict on the code, relaxed on tests)
+typecheck: $(STAMP) ## mypy (strict on the code, relaxed on tests; strict on the Python SDK)
 	$(BIN)/mypy
+	cd sdk/python && ../../$(BIN)/mypy
 
 unit: $(STAMP) ## the pytest suite only
 	$(BIN)/pytest -q
@@ -55,6 +57,15 @@ fuzz: $(STAMP) ## long schemathesis run against the app (many more examples)
 fuzz-live: $(STAMP) ## schemathesis CLI against URL with throwaway TOKEN and STRANGER tokens (README: Fuzzing a live deployment)
 	@test -n "$(URL)" -a -n "$(TOKEN)" -a -n "$(STRANGER)" || { echo "usage: make fuzz-live URL=http://127.0.0.1:8080 TOKEN=ms_live_... STRANGER=ms_live_... [EXAMPLES=100] [SEED=1]"; exit 2; }
 	$(BIN)/python -m contract_tests.live_fuzz --url "$(URL)" --token "$(TOKEN)" --stranger-token "$(STRANGER)" -- --max-examples $(or $(EXAMPLES),100) --seed $(or $(SEED),1)
+
+sdk: $(STAMP) ## regenerate the Python SDK's models and resources from openapi.yaml (x-sdk-method)
+	$(BIN)/python sdk/python/scripts/generate.py
+
+sdk-check: $(STAMP) ## fail if the generated Python SDK files differ from what `make sdk` writes
+	$(BIN)/python sdk/python/scripts/generate.py --check
+
+sdk-install-check: $(STAMP) ## pip install ./sdk/python into a fresh venv (SDK_PYTHON=python3.9 for another): no server dependency, seed example runs
+	$(BIN)/python sdk/python/scripts/check_install.py $(if $(SDK_PYTHON),--python $(SDK_PYTHON))
 
 coverage-report: $(STAMP) ## per operationId: handler in serve, seeded 2xx on the mock, 2xx while fuzzed, SDKs
 	$(BIN)/python -m contract_tests.coverage
