@@ -304,7 +304,7 @@ var DEFAULT_TIMEOUT_MS = 6e4;
 var DEFAULT_MAX_RETRIES = 2;
 var INITIAL_RETRY_DELAY_MS = 500;
 var MAX_RETRY_DELAY_MS = 8e3;
-var MAX_RETRY_AFTER_MS = 6e4;
+var MAX_RETRY_AFTER_MS = 12e4;
 var APIPromise = class {
   #inner;
   #data;

@@ -18,8 +18,9 @@ export const DEFAULT_MAX_RETRIES = 2;
 /** Backoff without a server hint: 0.5 s, doubling per attempt, at most 8 s (then up to 25 % less, as jitter). */
 export const INITIAL_RETRY_DELAY_MS = 500;
 export const MAX_RETRY_DELAY_MS = 8_000;
-/** A server asking for a longer wait than this (a daily limit, say) is not retried: the error is thrown at once. */
-export const MAX_RETRY_AFTER_MS = 60_000;
+/** A server asking for a longer wait than this (a daily limit, say) is not retried: the error is thrown at once.
+ * Two minutes covers a per-minute window (the server may say 61 s) with room to spare. */
+export const MAX_RETRY_AFTER_MS = 120_000;
 
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 

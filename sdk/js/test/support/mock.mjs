@@ -47,7 +47,13 @@ export async function startMock({ env = {} } = {}) {
   const output = [];
   const child = spawn(BIN, ['mock', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, MAILSENTINEL_MOCK_SEED: '', ...env },
+    // The whole run's requests share one organization's plan window: lift it so no test meets a real 429.
+    env: {
+      ...process.env,
+      MAILSENTINEL_MOCK_SEED: '',
+      MAILSENTINEL_RATE_LIMITS: 'free=100000/0,pro=100000/0,enterprise=100000/0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => output.push(chunk));
