@@ -65,6 +65,15 @@ test('the tarball holds the builds, the types and the README, and no runtime dep
   assert.deepEqual(files, ['index.cjs', 'index.d.cts', 'index.d.mts', 'index.mjs']);
 });
 
+test('the bundles import nothing at load time (browsers, Deno, Bun need no Node modules)', async () => {
+  for (const name of ['index.mjs', 'index.cjs']) {
+    const code = await readFile(path.join(PACKAGE_ROOT, 'dist', name), 'utf8');
+    assert.doesNotMatch(code, /^\s*import\s[^(]/m, `${name} has a static import`);
+    assert.doesNotMatch(code, /\brequire\(/, `${name} requires a module`);
+    assert.doesNotMatch(code, /\bprocess\.env\b/, `${name} reads process.env unguarded`);
+  }
+});
+
 async function seed(file, orgId) {
   let source = await readFile(path.join(work, file), 'utf8');
   if (orgId) source = source.replace("'org_123'", `'${orgId}'`);
