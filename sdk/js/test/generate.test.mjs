@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
 import { MailSentinel, OPERATIONS } from '../dist/index.mjs';
-import { SPEC_PATH, camel, generate, planOperations, renderResources } from '../scripts/generate.mjs';
+import { SPEC_PATH, camel, generate, planOperations, renderModels, renderResources } from '../scripts/generate.mjs';
 import { PACKAGE_ROOT } from './support/mock.mjs';
 
 const spec = YAML.parse(await readFile(SPEC_PATH, 'utf8'));
@@ -73,4 +73,10 @@ test('a new snake_case resource and method become camelCase members (alert_rules
   const source = renderResources(planOperations(grown));
   assert.match(source, /readonly alertRules: AlertRulesResource = new AlertRulesResource\(this\);/);
   assert.match(source, /listAll\(orgId: string, query\?: QueryParams<'list_alert_rules'>, options\?: RequestOptions\)/);
+});
+
+test("a schema named like one of the SDK's own exports is exported as <Name>Schema", () => {
+  const models = renderModels({ components: { schemas: { WebhookEvent: { type: 'object' }, Webhook: { type: 'object' } } } });
+  assert.match(models, /export type WebhookEventSchema = components\['schemas'\]\['WebhookEvent'\];/);
+  assert.match(models, /export type Webhook = components\['schemas'\]\['Webhook'\];/);
 });

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,21 @@ for (const file of ['seed.mjs', 'seed.cjs']) {
     assert.deepEqual(JSON.parse(stdout), ['example.com', 'example.net', 'example.org', 'legacy.example.org', 'parked.example.com']);
   });
 }
+
+test('a sibling folder depending on "file:../sdk/js" installs offline and imports it without building', async () => {
+  const sibling = path.join(work, 'console');
+  await rm(sibling, { recursive: true, force: true });
+  await mkdir(sibling);
+  const dependency = `file:${path.relative(sibling, PACKAGE_ROOT)}`;
+  await writeFile(path.join(sibling, 'package.json'), JSON.stringify({ name: 'console', private: true, type: 'module', dependencies: { '@mailsentinel/sdk': dependency } }));
+  await npm(['install', '--offline', '--no-audit', '--no-fund'], sibling);
+  await rm(path.join(sibling, 'node_modules'), { recursive: true, force: true });
+  await npm(['ci', '--offline', '--no-audit', '--no-fund'], sibling); // what the console's CI runs
+  await writeFile(path.join(sibling, 'check.mjs'), "import { MailSentinel } from '@mailsentinel/sdk';\nconsole.log((await new MailSentinel({ apiKey: process.env.MAILSENTINEL_API_KEY }).health.get()).status);\n");
+  const env = { ...process.env, MAILSENTINEL_API_KEY: OWNER_TOKEN, MAILSENTINEL_BASE_URL: url };
+  const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: sibling, env });
+  assert.equal(stdout.trim(), 'ok');
+});
 
 test('both module formats load the same API with import and require', async () => {
   const script = [

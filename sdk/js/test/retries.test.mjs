@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as sdk from '../dist/index.mjs';
-import { OWNER_TOKEN, mockServer, resetMock } from './support/mock.mjs';
+import { OWNER_TOKEN, freePort, mockServer, resetMock } from './support/mock.mjs';
 
 const { MailSentinel, retryDelay } = sdk;
 let url;
@@ -92,6 +92,28 @@ test("a 503's Retry-After is honoured, and report uploads retry (a repeat is sto
   );
   assert.deepEqual(attempts.map((a) => [a.method, a.status]), [['POST', 503], ['POST', 503], ['POST', 503]]);
   assert.deepEqual(waits, attempts.slice(0, 2).map((a) => Number(a.headers.get('retry-after')) * 1000));
+});
+
+test('a lost connection is retried for a GET with backoff, not for a POST', async () => {
+  // Nobody listens on this port: every attempt fails before an answer.
+  const waits = [];
+  let attempts = 0;
+  const client = new MailSentinel({
+    apiKey: OWNER_TOKEN,
+    baseURL: `http://127.0.0.1:${await freePort()}`,
+    maxRetries: 2,
+    sleep: async (ms) => void waits.push(ms),
+    fetch: (input, init) => {
+      attempts++;
+      return fetch(input, init);
+    },
+  });
+  await assert.rejects(client.me.get(), sdk.APIConnectionError);
+  assert.equal(attempts, 3);
+  assert.ok(waits.length === 2 && waits[0] >= 375 && waits[0] <= 500 && waits[1] >= 750 && waits[1] <= 1000, String(waits));
+  attempts = 0;
+  await assert.rejects(client.organizations.create({ name: 'x' }), sdk.APIConnectionError);
+  assert.equal(attempts, 1);
 });
 
 test('maxRetries per request (0: no retry) and per client', async () => {
