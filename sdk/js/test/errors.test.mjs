@@ -128,3 +128,45 @@ test('withResponse hands back the raw response beside the data', async () => {
   assert.equal(response.status, 200);
   assert.equal(requestId, 'req_sdk_test_000001');
 });
+
+test('defaultHeaders go with every request; a per-request null removes one', async () => {
+  const seen = [];
+  const tagged = new MailSentinel({
+    apiKey: OWNER_TOKEN,
+    baseURL: url,
+    defaultHeaders: { 'X-Request-Id': 'req_from_defaults_0001' },
+    fetch: (input, init) => {
+      seen.push(init.headers.get('x-request-id'));
+      return fetch(input, init);
+    },
+  });
+  const { requestId } = await tagged.me.get().withResponse();
+  assert.equal(requestId, 'req_from_defaults_0001');
+  const { requestId: fresh } = await tagged.me.get({ headers: { 'X-Request-Id': null } }).withResponse();
+  assert.notEqual(fresh, 'req_from_defaults_0001');
+  assert.deepEqual(seen, ['req_from_defaults_0001', null]);
+});
+
+test('apiKey and baseURL default to MAILSENTINEL_API_KEY and MAILSENTINEL_BASE_URL', async () => {
+  // Each test file runs in a process of its own, so changing its environment touches nothing else.
+  const saved = { key: process.env.MAILSENTINEL_API_KEY, base: process.env.MAILSENTINEL_BASE_URL };
+  try {
+    process.env.MAILSENTINEL_API_KEY = OWNER_TOKEN;
+    process.env.MAILSENTINEL_BASE_URL = `${url}/`;
+    const fromEnv = new MailSentinel({ maxRetries: 0 });
+    assert.equal(fromEnv.baseURL, url);
+    assert.equal((await fromEnv.me.get()).user.email, 'owner@example.com');
+    delete process.env.MAILSENTINEL_API_KEY;
+    const anonymous = new MailSentinel({ maxRetries: 0 });
+    assert.equal(anonymous.apiKey, undefined);
+    assert.equal((await anonymous.health.get()).status, 'ok');
+    await assert.rejects(anonymous.me.get(), sdk.AuthenticationError);
+    delete process.env.MAILSENTINEL_BASE_URL;
+    assert.equal(new MailSentinel().baseURL, 'https://api.mailsentinel.io');
+  } finally {
+    for (const [name, value] of [['MAILSENTINEL_API_KEY', saved.key], ['MAILSENTINEL_BASE_URL', saved.base]]) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+});

@@ -132,7 +132,7 @@ test('the types check in a consumer: moduleResolution node16 (.mts, .cts) and bu
   await writeFile(path.join(work, 'types.mts'), source);
   await writeFile(path.join(work, 'types.cts'), source);
   // No @types/node, and the package's own declarations checked too (skipLibCheck off).
-  const common = { strict: true, noEmit: true, target: 'ES2022', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [], skipLibCheck: false };
+  const common = { strict: true, noEmit: true, target: 'ES2022', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [], skipLibCheck: false, skipDefaultLibCheck: true };
   const configs = {
     'tsconfig.node16.json': { compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16' }, files: ['env.d.ts', 'types.mts', 'types.cts'] },
     'tsconfig.bundler.json': { compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler' }, files: ['env.d.ts', 'types.ts'] },
