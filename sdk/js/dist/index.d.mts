@@ -5414,7 +5414,7 @@ type JSONOf<R> = R extends {
     content: {
         'application/json': infer B;
     };
-} ? B : never;
+} ? B : void;
 type SuccessCode = 200 | 201 | 202 | 204;
 type Responses<K extends OperationId> = operations[K]['responses'];
 /** The JSON body of an operation's success answer(s). */
