@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 BENCH_VENV := .venv-bench
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+SDK_JS := sdk/js
+SDK_JS_STAMP := $(SDK_JS)/node_modules/.installed-stamp
 BOOTSTRAP_EMAIL ?= owner@example.com
 BOOTSTRAP_ORG ?= My Organization
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
+.PHONY: help install run migrate test check lint typecheck unit contract sdk-js-test test-postgres fuzz fuzz-live coverage-report \
 	sdk sdk-check sdk-install-check \
 	bench bench-api bench-scan bench-reports bench-alerts bench-ratelimit bench-mock bench-starvation bench-abuse bench-webhooks fleet-test clean
 
@@ -44,7 +46,14 @@ unit: $(STAMP) ## the pytest suite only
 contract: $(STAMP) ## spec validation and schemathesis only
 	$(BIN)/pytest -q contract_tests
 
-test: lint typecheck unit ## everything CI runs on SQLite: lint, types, tests, contract tests
+$(SDK_JS_STAMP): $(SDK_JS)/package-lock.json $(SDK_JS)/package.json
+	cd $(SDK_JS) && npm ci --no-audit --no-fund
+	touch $@
+
+sdk-js-test: $(STAMP) $(SDK_JS_STAMP) ## the JS SDK (sdk/js): npm ci when stale, then its tests against a mock (build and generated files checked)
+	cd $(SDK_JS) && npm test
+
+test: lint typecheck unit sdk-js-test ## everything CI runs on SQLite: lint, types, tests, contract tests, the JS SDK's tests
 
 check: test ## alias of test
 
@@ -58,8 +67,9 @@ fuzz-live: $(STAMP) ## schemathesis CLI against URL with throwaway TOKEN and STR
 	@test -n "$(URL)" -a -n "$(TOKEN)" -a -n "$(STRANGER)" || { echo "usage: make fuzz-live URL=http://127.0.0.1:8080 TOKEN=ms_live_... STRANGER=ms_live_... [EXAMPLES=100] [SEED=1]"; exit 2; }
 	$(BIN)/python -m contract_tests.live_fuzz --url "$(URL)" --token "$(TOKEN)" --stranger-token "$(STRANGER)" -- --max-examples $(or $(EXAMPLES),100) --seed $(or $(SEED),1)
 
-sdk: $(STAMP) ## regenerate the Python SDK's models and resources from openapi.yaml (x-sdk-method)
+sdk: $(STAMP) $(SDK_JS_STAMP) ## regenerate both SDKs' models and methods from openapi.yaml (x-sdk-method)
 	$(BIN)/python sdk/python/scripts/generate.py
+	cd $(SDK_JS) && npm run generate
 
 sdk-check: $(STAMP) ## fail if the generated Python SDK files differ from what `make sdk` writes
 	$(BIN)/python sdk/python/scripts/generate.py --check
@@ -109,4 +119,4 @@ bench-webhooks: $(STAMP) ## webhook deliveries/s and commit-to-attempt p50/p95: 
 bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-webhooks ## every benchmark
 
 clean: ## remove virtual environments and caches
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache $(SDK_JS)/node_modules

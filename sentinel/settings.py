@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from sentinel.errors import ValidationError
 from sentinel.net.policy import parse_networks
@@ -85,6 +86,8 @@ class Settings:
     webhook_disable_after_days: float = 5.0
     # 1: `serve` runs a delivery worker in its own process; 0 when dedicated workers run.
     serve_worker: int = 1
+    # Origins whose pages may call the API from a browser (CORS), e.g. "https://console.example.com"; "*" any.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def database_pool_size(self) -> int:
@@ -131,6 +134,23 @@ class Settings:
                     "MAILSENTINEL_WEBHOOK_SECRET_KEYS: each key must be url-safe base64 of 32 bytes "
                     f"(e.g. from `mailsentinel webhooks new-key`), got one of {len(key)} characters."
                 )
+        self.allowed_origins()
+
+    def allowed_origins(self) -> frozenset[str]:
+        """`cors_origins` as browsers send an Origin (`scheme://host[:port]`, lower-case), or `*`.
+
+        Raises ValidationError for an entry that is neither, so a typo fails at start-up.
+        """
+        origins: set[str] = set()
+        for value in self.cors_origins:
+            parts = urlsplit(value)
+            extra = parts.path or parts.query or parts.fragment
+            if value != "*" and (parts.scheme not in ("http", "https") or not parts.hostname or extra):
+                raise ValidationError(
+                    f"MAILSENTINEL_CORS_ORIGINS: {value!r} is not an origin such as https://console.example.com, nor *."
+                )
+            origins.add(value.lower())
+        return frozenset(origins)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
@@ -248,6 +268,8 @@ VARIABLES: tuple[Variable, ...] = (
              "is disabled", DELIVERY),
     Variable("serve_worker", "int", "`1`: `serve` runs a webhook delivery worker in-process; `0`: off, when "
              "`mailsentinel worker` processes run", ("serve",)),
+    Variable("cors_origins", "list", "comma-separated origins whose pages may call the API from a browser "
+             "(CORS), e.g. `https://console.example.com`; `*` for any (tokens are never cookies)", SERVERS),
     Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
 )
 

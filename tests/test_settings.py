@@ -72,6 +72,10 @@ CHECKED = {
     "allowed_target_networks": ("127.0.0.0/8, ::1,,192.0.2.0/24", ("127.0.0.0/8", "::1", "192.0.2.0/24")),
     "webhook_secret_keys": (f"{_KEY},,{_KEY}", (_KEY, _KEY)),
     "serve_worker": ("0", 0),
+    "cors_origins": (
+        "https://console.example.com, http://127.0.0.1:5173,,*",
+        ("https://console.example.com", "http://127.0.0.1:5173", "*"),
+    ),
 }
 
 
