@@ -632,6 +632,111 @@ var WebhooksBase = class extends APIResource {
 };
 
 // src/generated/resources.ts
+var AlertRulesResource = class extends APIResource {
+  /**
+   * The organization's alert rules, oldest first
+   *
+   * `GET /api/organizations/{orgId}/alert-rules` (operationId `list_alert_rules`).
+   * Await it for the first page, or `for await` it for every item of every page.
+   */
+  list(orgId, query, options) {
+    return this._client.getPage({ operationId: "list_alert_rules", method: "GET", path: `/api/organizations/${encodePath(orgId)}/alert-rules`, query, envelope: true, itemsKey: "rules" }, options);
+  }
+  /**
+   * Add an alert rule (admin)
+   *
+   * `POST /api/organizations/{orgId}/alert-rules` (operationId `create_alert_rule`).
+   */
+  create(orgId, body, options) {
+    return this._client.request({ operationId: "create_alert_rule", method: "POST", path: `/api/organizations/${encodePath(orgId)}/alert-rules`, body, envelope: true }, options);
+  }
+  /**
+   * One alert rule
+   *
+   * `GET /api/alert-rules/{ruleId}` (operationId `get_alert_rule`).
+   */
+  get(ruleId, options) {
+    return this._client.request({ operationId: "get_alert_rule", method: "GET", path: `/api/alert-rules/${encodePath(ruleId)}`, envelope: true }, options);
+  }
+  /**
+   * Change, enable or disable an alert rule (admin)
+   *
+   * `PATCH /api/alert-rules/{ruleId}` (operationId `update_alert_rule`).
+   */
+  update(ruleId, body, options) {
+    return this._client.request({ operationId: "update_alert_rule", method: "PATCH", path: `/api/alert-rules/${encodePath(ruleId)}`, body, envelope: true }, options);
+  }
+  /**
+   * Delete an alert rule (admin); its unresolved alerts resolve
+   *
+   * `DELETE /api/alert-rules/{ruleId}` (operationId `delete_alert_rule`).
+   */
+  delete(ruleId, options) {
+    return this._client.request({ operationId: "delete_alert_rule", method: "DELETE", path: `/api/alert-rules/${encodePath(ruleId)}`, envelope: true }, options);
+  }
+};
+var AlertsResource = class extends APIResource {
+  /**
+   * The organization's alerts, newest first
+   *
+   * `GET /api/organizations/{orgId}/alerts` (operationId `list_alerts`).
+   * Await it for the first page, or `for await` it for every item of every page.
+   */
+  list(orgId, query, options) {
+    return this._client.getPage({ operationId: "list_alerts", method: "GET", path: `/api/organizations/${encodePath(orgId)}/alerts`, query, envelope: true, itemsKey: "alerts" }, options);
+  }
+  /**
+   * One alert, with its details (the diff, the figures)
+   *
+   * `GET /api/alerts/{alertId}` (operationId `get_alert`).
+   */
+  get(alertId, options) {
+    return this._client.request({ operationId: "get_alert", method: "GET", path: `/api/alerts/${encodePath(alertId)}`, envelope: true }, options);
+  }
+  /**
+   * Acknowledge an open alert (member)
+   *
+   * `POST /api/alerts/{alertId}/acknowledge` (operationId `acknowledge_alert`).
+   */
+  acknowledge(alertId, options) {
+    return this._client.request({ operationId: "acknowledge_alert", method: "POST", path: `/api/alerts/${encodePath(alertId)}/acknowledge`, envelope: true }, options);
+  }
+  /**
+   * Resolve an alert by hand (member)
+   *
+   * `POST /api/alerts/{alertId}/resolve` (operationId `resolve_alert`).
+   */
+  resolve(alertId, options) {
+    return this._client.request({ operationId: "resolve_alert", method: "POST", path: `/api/alerts/${encodePath(alertId)}/resolve`, envelope: true }, options);
+  }
+};
+var DeliveriesResource = class extends APIResource {
+  /**
+   * An endpoint's deliveries, newest first (viewer)
+   *
+   * `GET /api/webhooks/{webhookId}/deliveries` (operationId `list_webhook_deliveries`).
+   * Await it for the first page, or `for await` it for every item of every page.
+   */
+  list(webhookId, query, options) {
+    return this._client.getPage({ operationId: "list_webhook_deliveries", method: "GET", path: `/api/webhooks/${encodePath(webhookId)}/deliveries`, query, envelope: true, itemsKey: "deliveries" }, options);
+  }
+  /**
+   * One delivery with its payload and every attempt (viewer)
+   *
+   * `GET /api/webhooks/{webhookId}/deliveries/{deliveryId}` (operationId `get_webhook_delivery`).
+   */
+  get(webhookId, deliveryId, options) {
+    return this._client.request({ operationId: "get_webhook_delivery", method: "GET", path: `/api/webhooks/${encodePath(webhookId)}/deliveries/${encodePath(deliveryId)}`, envelope: true }, options);
+  }
+  /**
+   * Queue a delivery to be sent again now (admin)
+   *
+   * `POST /api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver` (operationId `redeliver_webhook_delivery`).
+   */
+  redeliver(webhookId, deliveryId, options) {
+    return this._client.request({ operationId: "redeliver_webhook_delivery", method: "POST", path: `/api/webhooks/${encodePath(webhookId)}/deliveries/${encodePath(deliveryId)}/redeliver`, envelope: true }, options);
+  }
+};
 var DomainsResource = class extends APIResource {
   /**
    * Every domain in every organization the caller belongs to
@@ -724,6 +829,15 @@ var DomainsResource = class extends APIResource {
    */
   sources(domainId, query, options) {
     return this._client.getPage({ operationId: "get_domain_sources", method: "GET", path: `/api/domains/${encodePath(domainId)}/sources`, query, envelope: true, itemsKey: "sources" }, options);
+  }
+  /**
+   * The domain's DNS record changes between consecutive scans, newest first
+   *
+   * `GET /api/domains/{domainId}/changes` (operationId `list_domain_changes`).
+   * Await it for the first page, or `for await` it for every item of every page.
+   */
+  changes(domainId, query, options) {
+    return this._client.getPage({ operationId: "list_domain_changes", method: "GET", path: `/api/domains/${encodePath(domainId)}/changes`, query, envelope: true, itemsKey: "changes" }, options);
   }
 };
 var HealthResource = class extends APIResource {
@@ -921,6 +1035,71 @@ var TokensResource = class extends APIResource {
   }
 };
 var WebhooksResource = class extends WebhooksBase {
+  /**
+   * An organization's webhook endpoints (viewer)
+   *
+   * `GET /api/organizations/{orgId}/webhooks` (operationId `list_webhooks`).
+   * Await it for the first page, or `for await` it for every item of every page.
+   */
+  list(orgId, query, options) {
+    return this._client.getPage({ operationId: "list_webhooks", method: "GET", path: `/api/organizations/${encodePath(orgId)}/webhooks`, query, envelope: true, itemsKey: "webhooks" }, options);
+  }
+  /**
+   * Add a webhook endpoint (admin)
+   *
+   * `POST /api/organizations/{orgId}/webhooks` (operationId `create_webhook`).
+   */
+  create(orgId, body, options) {
+    return this._client.request({ operationId: "create_webhook", method: "POST", path: `/api/organizations/${encodePath(orgId)}/webhooks`, body, envelope: true }, options);
+  }
+  /**
+   * One webhook endpoint, with its delivery stats (viewer)
+   *
+   * `GET /api/webhooks/{webhookId}` (operationId `get_webhook`).
+   */
+  get(webhookId, options) {
+    return this._client.request({ operationId: "get_webhook", method: "GET", path: `/api/webhooks/${encodePath(webhookId)}`, envelope: true }, options);
+  }
+  /**
+   * Change an endpoint's URL, description, events or enabled (admin)
+   *
+   * `PATCH /api/webhooks/{webhookId}` (operationId `update_webhook`).
+   */
+  update(webhookId, body, options) {
+    return this._client.request({ operationId: "update_webhook", method: "PATCH", path: `/api/webhooks/${encodePath(webhookId)}`, body, envelope: true }, options);
+  }
+  /**
+   * Remove an endpoint and its delivery log (admin)
+   *
+   * `DELETE /api/webhooks/{webhookId}` (operationId `delete_webhook`).
+   */
+  delete(webhookId, options) {
+    return this._client.request({ operationId: "delete_webhook", method: "DELETE", path: `/api/webhooks/${encodePath(webhookId)}`, envelope: true }, options);
+  }
+  /**
+   * Send a webhook.test event now and answer with the outcome (admin)
+   *
+   * `POST /api/webhooks/{webhookId}/test` (operationId `test_webhook`).
+   */
+  test(webhookId, options) {
+    return this._client.request({ operationId: "test_webhook", method: "POST", path: `/api/webhooks/${encodePath(webhookId)}/test`, envelope: true }, options);
+  }
+  /**
+   * Send again every failed delivery created since a time (admin)
+   *
+   * `POST /api/webhooks/{webhookId}/recover` (operationId `recover_webhook`).
+   */
+  recover(webhookId, body, options) {
+    return this._client.request({ operationId: "recover_webhook", method: "POST", path: `/api/webhooks/${encodePath(webhookId)}/recover`, body, envelope: true }, options);
+  }
+  /**
+   * Replace the signing secret; the old one keeps signing for 24 h (admin)
+   *
+   * `POST /api/webhooks/{webhookId}/rotate-secret` (operationId `rotate_webhook_secret`).
+   */
+  rotateSecret(webhookId, options) {
+    return this._client.request({ operationId: "rotate_webhook_secret", method: "POST", path: `/api/webhooks/${encodePath(webhookId)}/rotate-secret`, envelope: true }, options);
+  }
 };
 var OPERATIONS = [
   { operationId: "get_health", sdkMethod: "health.get", resource: "health", method: "get", http: "GET", path: "/health", list: false },
@@ -955,9 +1134,33 @@ var OPERATIONS = [
   { operationId: "get_report", sdkMethod: "reports.get", resource: "reports", method: "get", http: "GET", path: "/api/reports/{reportId}", list: false },
   { operationId: "delete_report", sdkMethod: "reports.delete", resource: "reports", method: "delete", http: "DELETE", path: "/api/reports/{reportId}", list: false },
   { operationId: "get_domain_stats", sdkMethod: "domains.stats", resource: "domains", method: "stats", http: "GET", path: "/api/domains/{domainId}/stats", list: false },
-  { operationId: "get_domain_sources", sdkMethod: "domains.sources", resource: "domains", method: "sources", http: "GET", path: "/api/domains/{domainId}/sources", list: true }
+  { operationId: "get_domain_sources", sdkMethod: "domains.sources", resource: "domains", method: "sources", http: "GET", path: "/api/domains/{domainId}/sources", list: true },
+  { operationId: "list_alert_rules", sdkMethod: "alert_rules.list", resource: "alertRules", method: "list", http: "GET", path: "/api/organizations/{orgId}/alert-rules", list: true },
+  { operationId: "create_alert_rule", sdkMethod: "alert_rules.create", resource: "alertRules", method: "create", http: "POST", path: "/api/organizations/{orgId}/alert-rules", list: false },
+  { operationId: "get_alert_rule", sdkMethod: "alert_rules.get", resource: "alertRules", method: "get", http: "GET", path: "/api/alert-rules/{ruleId}", list: false },
+  { operationId: "update_alert_rule", sdkMethod: "alert_rules.update", resource: "alertRules", method: "update", http: "PATCH", path: "/api/alert-rules/{ruleId}", list: false },
+  { operationId: "delete_alert_rule", sdkMethod: "alert_rules.delete", resource: "alertRules", method: "delete", http: "DELETE", path: "/api/alert-rules/{ruleId}", list: false },
+  { operationId: "list_alerts", sdkMethod: "alerts.list", resource: "alerts", method: "list", http: "GET", path: "/api/organizations/{orgId}/alerts", list: true },
+  { operationId: "get_alert", sdkMethod: "alerts.get", resource: "alerts", method: "get", http: "GET", path: "/api/alerts/{alertId}", list: false },
+  { operationId: "acknowledge_alert", sdkMethod: "alerts.acknowledge", resource: "alerts", method: "acknowledge", http: "POST", path: "/api/alerts/{alertId}/acknowledge", list: false },
+  { operationId: "resolve_alert", sdkMethod: "alerts.resolve", resource: "alerts", method: "resolve", http: "POST", path: "/api/alerts/{alertId}/resolve", list: false },
+  { operationId: "list_domain_changes", sdkMethod: "domains.changes", resource: "domains", method: "changes", http: "GET", path: "/api/domains/{domainId}/changes", list: true },
+  { operationId: "list_webhooks", sdkMethod: "webhooks.list", resource: "webhooks", method: "list", http: "GET", path: "/api/organizations/{orgId}/webhooks", list: true },
+  { operationId: "create_webhook", sdkMethod: "webhooks.create", resource: "webhooks", method: "create", http: "POST", path: "/api/organizations/{orgId}/webhooks", list: false },
+  { operationId: "get_webhook", sdkMethod: "webhooks.get", resource: "webhooks", method: "get", http: "GET", path: "/api/webhooks/{webhookId}", list: false },
+  { operationId: "update_webhook", sdkMethod: "webhooks.update", resource: "webhooks", method: "update", http: "PATCH", path: "/api/webhooks/{webhookId}", list: false },
+  { operationId: "delete_webhook", sdkMethod: "webhooks.delete", resource: "webhooks", method: "delete", http: "DELETE", path: "/api/webhooks/{webhookId}", list: false },
+  { operationId: "test_webhook", sdkMethod: "webhooks.test", resource: "webhooks", method: "test", http: "POST", path: "/api/webhooks/{webhookId}/test", list: false },
+  { operationId: "recover_webhook", sdkMethod: "webhooks.recover", resource: "webhooks", method: "recover", http: "POST", path: "/api/webhooks/{webhookId}/recover", list: false },
+  { operationId: "rotate_webhook_secret", sdkMethod: "webhooks.rotate_secret", resource: "webhooks", method: "rotateSecret", http: "POST", path: "/api/webhooks/{webhookId}/rotate-secret", list: false },
+  { operationId: "list_webhook_deliveries", sdkMethod: "deliveries.list", resource: "deliveries", method: "list", http: "GET", path: "/api/webhooks/{webhookId}/deliveries", list: true },
+  { operationId: "get_webhook_delivery", sdkMethod: "deliveries.get", resource: "deliveries", method: "get", http: "GET", path: "/api/webhooks/{webhookId}/deliveries/{deliveryId}", list: false },
+  { operationId: "redeliver_webhook_delivery", sdkMethod: "deliveries.redeliver", resource: "deliveries", method: "redeliver", http: "POST", path: "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", list: false }
 ];
 var GeneratedClient = class extends BaseClient {
+  alertRules = new AlertRulesResource(this);
+  alerts = new AlertsResource(this);
+  deliveries = new DeliveriesResource(this);
   domains = new DomainsResource(this);
   health = new HealthResource(this);
   me = new MeResource(this);
@@ -1003,12 +1206,15 @@ exports.APIPromise = APIPromise;
 exports.APIResource = APIResource;
 exports.APITimeoutError = APITimeoutError;
 exports.APIUserAbortError = APIUserAbortError;
+exports.AlertRulesResource = AlertRulesResource;
+exports.AlertsResource = AlertsResource;
 exports.AuthenticationError = AuthenticationError;
 exports.BaseClient = BaseClient;
 exports.CODE_BY_STATUS = CODE_BY_STATUS;
 exports.ConflictError = ConflictError;
 exports.DEFAULT_BASE_URL = DEFAULT_BASE_URL;
 exports.DEFAULT_WEBHOOK_TOLERANCE_SECONDS = DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
+exports.DeliveriesResource = DeliveriesResource;
 exports.DomainsResource = DomainsResource;
 exports.GeneratedClient = GeneratedClient;
 exports.HealthResource = HealthResource;

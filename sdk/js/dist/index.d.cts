@@ -548,6 +548,430 @@ interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/organizations/{orgId}/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The organization's alert rules, oldest first
+         * @description Every organization starts with one rule of each type over all its domains (see the
+         *     README's "Alerts"); they can be changed, disabled or deleted by admins.
+         */
+        get: operations["list_alert_rules"];
+        put?: never;
+        /**
+         * Add an alert rule (admin)
+         * @description `params` are the type's own (see AlertRuleParams); those left out take the type's
+         *     defaults, and a parameter of another type is a VALIDATION_ERROR. `domainIds` limits the
+         *     rule to those of the organization's domains (null or absent: all of them, present and
+         *     future). `severity` defaults to the type's.
+         */
+        post: operations["create_alert_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alert-rules/{ruleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert rule ID.
+                 * @example arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p
+                 */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        /** One alert rule */
+        get: operations["get_alert_rule"];
+        put?: never;
+        post?: never;
+        /** Delete an alert rule (admin); its unresolved alerts resolve */
+        delete: operations["delete_alert_rule"];
+        options?: never;
+        head?: never;
+        /**
+         * Change, enable or disable an alert rule (admin)
+         * @description The type cannot change. `params` given are merged over the rule's current ones and must
+         *     be the type's. Alerts already open stay open until their condition clears.
+         */
+        patch: operations["update_alert_rule"];
+        trace?: never;
+    };
+    "/api/organizations/{orgId}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The organization's alerts, newest first
+         * @description `from` and `to` (inclusive days, UTC) select alerts by the day they were triggered.
+         */
+        get: operations["list_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/{alertId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert ID.
+                 * @example alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s
+                 */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        /** One alert, with its details (the diff, the figures) */
+        get: operations["get_alert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/{alertId}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert ID.
+                 * @example alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s
+                 */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an open alert (member)
+         * @description Someone is on it: the alert stays unresolved (and keeps deduplicating its condition)
+         *     until it clears or is resolved. Acknowledging again changes nothing; a resolved alert
+         *     answers CONFLICT.
+         */
+        post: operations["acknowledge_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/{alertId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert ID.
+                 * @example alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s
+                 */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an alert by hand (member)
+         * @description Writes an `alert.resolved` event. Resolving a resolved alert changes nothing. If the
+         *     condition still holds, its next evaluation opens a new alert.
+         */
+        post: operations["resolve_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/domains/{domainId}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Domain ID.
+                 * @example dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                domainId: components["parameters"]["DomainId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The domain's DNS record changes between consecutive scans, newest first
+         * @description One item per record (DMARC, SPF, a DKIM selector, MX, MTA-STS, TLS-RPT) that appeared,
+         *     changed or vanished from one scan to the next, with the record before and after. Parts
+         *     a scan could not determine (DNS failures) are never counted as changes.
+         */
+        get: operations["list_domain_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organizations/{orgId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        /** An organization's webhook endpoints (viewer) */
+        get: operations["list_webhooks"];
+        put?: never;
+        /**
+         * Add a webhook endpoint (admin)
+         * @description The URL must be `https://` (plain `http://` only for hosts inside the server's
+         *     MAILSENTINEL_ALLOWED_TARGET_NETWORKS, for local testing). Its host is resolved now and
+         *     every address must be publicly routable (no loopback, private, link-local, CGNAT,
+         *     multicast, reserved, documentation or metadata addresses, nor IPv6 forms embedding them)
+         *     unless the server allows its network; a refused URL is a VALIDATION_ERROR saying why.
+         *     Each delivery is checked again, connecting to the address that was checked.
+         *     The answer holds the signing secret (`whsec_...`), shown this once. Deliveries are signed
+         *     as Standard Webhooks v1: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+         */
+        post: operations["create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        /** One webhook endpoint, with its delivery stats (viewer) */
+        get: operations["get_webhook"];
+        put?: never;
+        post?: never;
+        /** Remove an endpoint and its delivery log (admin) */
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an endpoint's URL, description, events or enabled (admin)
+         * @description A new URL is checked as at creation. `enabled: true` re-enables an endpoint that was
+         *     disabled (by you, by a 410 answer or after days of failures) and clears its failure streak;
+         *     `enabled: false` stops deliveries: pending ones are marked failed (see recover).
+         */
+        patch: operations["update_webhook"];
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event now and answer with the outcome (admin)
+         * @description One attempt is made before answering (at most 15 s); a failed test delivery is retried on
+         *     the usual schedule. Disabled endpoints can be tested too.
+         */
+        post: operations["test_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again every failed delivery created since a time (admin)
+         * @description The endpoint must be enabled (CONFLICT otherwise). The deliveries are queued at once with a
+         *     fresh retry schedule.
+         */
+        post: operations["recover_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret; the old one keeps signing for 24 h (admin)
+         * @description For 24 hours each delivery carries two signatures (space-separated in `webhook-signature`),
+         *     one per secret, so receivers can switch without dropping a delivery. The new secret is shown
+         *     this once.
+         */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        /** An endpoint's deliveries, newest first (viewer) */
+        get: operations["list_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+                /**
+                 * @description Delivery ID.
+                 * @example dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        /** One delivery with its payload and every attempt (viewer) */
+        get: operations["get_webhook_delivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+                /**
+                 * @description Delivery ID.
+                 * @example dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a delivery to be sent again now (admin)
+         * @description The same payload and `webhook-id` go out again (receivers deduplicate on it), with a fresh
+         *     retry schedule. The endpoint must be enabled (CONFLICT otherwise).
+         */
+        post: operations["redeliver_webhook_delivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 interface components {
     schemas: {
@@ -738,6 +1162,13 @@ interface components {
             dkimSelectors: string[];
             /** @description Selectors seen in DMARC reports. */
             learnedDkimSelectors: string[];
+            /** @description Hours between scheduled rescans of the verified domain; 0: none. */
+            scanIntervalHours: number;
+            /**
+             * Format: date-time
+             * @description When the next scheduled rescan is due (null while unverified or when rescans are off).
+             */
+            nextScanAt: string | null;
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
         };
@@ -754,10 +1185,14 @@ interface components {
             domain: string;
             description?: components["schemas"]["Text"];
             dkimSelectors?: components["schemas"]["DkimSelectorName"][];
+            /** @description Hours between scheduled rescans once verified (default 24); 0 turns them off. */
+            scanIntervalHours?: number;
         };
         DomainUpdate: {
             description?: string | null;
             dkimSelectors?: components["schemas"]["DkimSelectorName"][];
+            /** @description Hours between scheduled rescans once verified (default 24); 0 turns them off. */
+            scanIntervalHours?: number;
         };
         MeEnvelope: {
             /** @enum {boolean} */
@@ -1678,6 +2113,281 @@ interface components {
             success: true;
             data: {
                 sources: components["schemas"]["Source"][];
+                pagination: components["schemas"]["Pagination"];
+            };
+        };
+        /** @enum {string} */
+        WebhookEventType: "domain.verified" | "domain.scan.completed" | "alert.triggered" | "alert.resolved" | "report.received" | "webhook.test";
+        /** @enum {string} */
+        SubscribableEventType: "domain.verified" | "domain.scan.completed" | "alert.triggered" | "alert.resolved" | "report.received";
+        /**
+         * @description An https:// URL (http:// only for hosts in the server's allowed networks).
+         * @example https://hooks.example.com/mailsentinel
+         */
+        WebhookUrl: string;
+        WebhookStats: {
+            lastAttemptAt: components["schemas"]["NullableTimestamp"];
+            lastSuccessAt: components["schemas"]["NullableTimestamp"];
+            lastFailureAt: components["schemas"]["NullableTimestamp"];
+            consecutiveFailures: number;
+            failingSince: components["schemas"]["NullableTimestamp"];
+        };
+        Webhook: {
+            id: string;
+            organizationId: string;
+            url: string;
+            description: string | null;
+            /** @description The event types delivered; null delivers every type, including types added later. */
+            events: components["schemas"]["SubscribableEventType"][] | null;
+            enabled: boolean;
+            disabledReason: string | null;
+            disabledAt: components["schemas"]["NullableTimestamp"];
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+            secretRotatedAt: components["schemas"]["NullableTimestamp"];
+            stats: components["schemas"]["WebhookStats"];
+        };
+        WebhookCreate: {
+            url: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["Text"] | null;
+            /** @description Omitted or null for every event type. */
+            events?: components["schemas"]["SubscribableEventType"][] | null;
+            /** @default true */
+            enabled: boolean;
+        };
+        WebhookUpdate: {
+            url?: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["Text"] | null;
+            events?: components["schemas"]["SubscribableEventType"][] | null;
+            enabled?: boolean;
+        };
+        WebhookRecover: {
+            since: components["schemas"]["Timestamp"];
+        };
+        /** @enum {string} */
+        DeliveryStatus: "pending" | "succeeded" | "failed";
+        DeliveryAttempt: {
+            attemptedAt: components["schemas"]["Timestamp"];
+            statusCode: number | null;
+            latencyMs: number;
+            error: string | null;
+            /** @description The first 2 KiB of the response body. */
+            responseBody: string | null;
+            /** @description The vetted address the attempt connected to. */
+            address: string | null;
+        };
+        Delivery: {
+            id: string;
+            webhookId: string;
+            /** @description The event's ID: the webhook-id header, the same on every attempt. */
+            eventId: string;
+            event: components["schemas"]["WebhookEventType"];
+            status: components["schemas"]["DeliveryStatus"];
+            attemptCount: number;
+            nextAttemptAt: components["schemas"]["NullableTimestamp"];
+            lastAttemptAt: components["schemas"]["NullableTimestamp"];
+            lastStatusCode: number | null;
+            createdAt: components["schemas"]["Timestamp"];
+            completedAt: components["schemas"]["NullableTimestamp"];
+        };
+        DeliveryDetail: components["schemas"]["Delivery"] & {
+            payload: {
+                id: string;
+                event: components["schemas"]["WebhookEventType"];
+                timestamp: components["schemas"]["Timestamp"];
+                data: Record<string, never>;
+            };
+            attempts: components["schemas"]["DeliveryAttempt"][];
+        };
+        WebhookEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                webhook: components["schemas"]["Webhook"];
+            };
+        };
+        WebhookSecretEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                webhook: components["schemas"]["Webhook"];
+                /** @description Shown once. */
+                secret: string;
+                previousSecretExpiresAt?: components["schemas"]["Timestamp"];
+            };
+        };
+        WebhookListEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                webhooks: components["schemas"]["Webhook"][];
+                pagination: components["schemas"]["Pagination"];
+            };
+        };
+        DeliveryEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                delivery: components["schemas"]["DeliveryDetail"];
+            };
+        };
+        DeliveryListEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                deliveries: components["schemas"]["Delivery"][];
+                pagination: components["schemas"]["Pagination"];
+            };
+        };
+        RecoverEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                recovered: number;
+            };
+        };
+        /** @enum {string} */
+        RecordKind: "dmarc" | "spf" | "dkim" | "mx" | "mta_sts" | "tls_rpt";
+        /**
+         * @description What an alert is about: dmarc_failure (from dmarc_pass_rate rules), dns_record_changed, dns_error, policy_weakened, reports_stopped, new_source.
+         * @enum {string}
+         */
+        AlertType: "dmarc_failure" | "dns_record_changed" | "dns_error" | "policy_weakened" | "reports_stopped" | "new_source";
+        /** @enum {string} */
+        AlertRuleType: "dmarc_pass_rate" | "dns_record_changed" | "dns_error" | "policy_weakened" | "reports_stopped" | "new_source";
+        /** @enum {string} */
+        AlertSeverity: "info" | "warning" | "critical";
+        /** @description Each type takes its own parameters; absent ones take the type's defaults. dmarc_pass_rate: threshold, windowDays, minMessages. dns_record_changed: records. dns_error: spfLookupThreshold. policy_weakened: none. reports_stopped: hours, minReports. new_source: minMessages. */
+        AlertRuleParams: {
+            /** @description dmarc_pass_rate: alert below this pass rate, in % (default 95). */
+            threshold?: number;
+            /** @description dmarc_pass_rate: days of reports judged together, up to the latest report day (default 7). */
+            windowDays?: number;
+            /** @description dmarc_pass_rate: windows with fewer messages are not judged (default 100). new_source: alert when a new IP sends more than this many messages failing DMARC in one report (default 10). */
+            minMessages?: number;
+            /** @description dns_record_changed: the records watched (default all). */
+            records?: components["schemas"]["RecordKind"][];
+            /** @description dns_error: alert when SPF needs this many DNS lookups or more (default 9; the limit is 10). */
+            spfLookupThreshold?: number;
+            /** @description reports_stopped: silence, in hours, that opens the alert (default 48). */
+            hours?: number;
+            /** @description reports_stopped: reports a reporter must have sent to count as regular (default 1). */
+            minReports?: number;
+        };
+        /** @description Only these domains of the organization; null for all of them. */
+        AlertRuleDomainIds: string[] | null;
+        AlertRule: {
+            id: string;
+            organizationId: string;
+            name: string;
+            type: components["schemas"]["AlertRuleType"];
+            alertType: components["schemas"]["AlertType"];
+            enabled: boolean;
+            severity: components["schemas"]["AlertSeverity"];
+            domainIds: string[] | null;
+            /** @description Every parameter of the type, defaults filled in. */
+            params: {
+                [key: string]: unknown;
+            };
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        AlertRuleCreate: {
+            name: components["schemas"]["DisplayName"];
+            type: components["schemas"]["AlertRuleType"];
+            /** @default true */
+            enabled: boolean;
+            severity?: components["schemas"]["AlertSeverity"];
+            domainIds?: components["schemas"]["AlertRuleDomainIds"];
+            params?: components["schemas"]["AlertRuleParams"];
+        };
+        AlertRuleUpdate: {
+            name?: components["schemas"]["DisplayName"];
+            enabled?: boolean;
+            severity?: components["schemas"]["AlertSeverity"];
+            domainIds?: components["schemas"]["AlertRuleDomainIds"];
+            params?: components["schemas"]["AlertRuleParams"];
+        };
+        AlertRuleEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                rule: components["schemas"]["AlertRule"];
+            };
+        };
+        AlertRuleListEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                rules: components["schemas"]["AlertRule"][];
+                pagination: components["schemas"]["Pagination"];
+            };
+        };
+        Alert: {
+            id: string;
+            organizationId: string;
+            /** @description The rule that opened it (which may since have been deleted). */
+            ruleId: string;
+            domainId: string;
+            domain: string | null;
+            type: components["schemas"]["AlertType"];
+            severity: components["schemas"]["AlertSeverity"];
+            /** @description What within the domain the condition is about (empty for the domain as a whole): the record (spf, dkim:selector1), the issue code, the sending IP, the reporter. One unresolved alert per rule, domain and subject. */
+            subject: string;
+            /** @enum {string} */
+            status: "open" | "acknowledged" | "resolved";
+            message: string;
+            /** @description The figures or the diff: dmarc_failure {passRate, threshold, messages, dmarcPass, windowDays, from, to}; dns_record_changed {record, selector, change, before, after}; dns_error {code, issue, spfLookups, threshold}; policy_weakened {before, after}; reports_stopped {reporter, reports, lastReceivedAt, silentHours, hours}; new_source {sourceIp, messages, dmarcFail, reportId}. */
+            details: {
+                [key: string]: unknown;
+            };
+            triggeredAt: components["schemas"]["Timestamp"];
+            lastSeenAt: components["schemas"]["Timestamp"];
+            acknowledgedAt: components["schemas"]["NullableTimestamp"];
+            /** @description User ID. */
+            acknowledgedBy: string | null;
+            resolvedAt: components["schemas"]["NullableTimestamp"];
+            /** @description User ID; null when the condition cleared by itself. */
+            resolvedBy: string | null;
+            /** @description Why it was resolved. */
+            resolution: string | null;
+        };
+        AlertEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                alert: components["schemas"]["Alert"];
+            };
+        };
+        AlertListEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                alerts: components["schemas"]["Alert"][];
+                pagination: components["schemas"]["Pagination"];
+            };
+        };
+        RecordChange: {
+            id: string;
+            domainId: string;
+            /** @description The scan that saw the change. */
+            scanId: string;
+            /** @description The scan before it. */
+            previousScanId: string | null;
+            changedAt: components["schemas"]["Timestamp"];
+            record: components["schemas"]["RecordKind"];
+            /** @description DKIM changes only. */
+            selector: string | null;
+            /** @enum {string} */
+            change: "appeared" | "changed" | "vanished";
+            before: string | null;
+            after: string | null;
+        };
+        RecordChangeListEnvelope: {
+            /** @enum {boolean} */
+            success: true;
+            data: {
+                changes: components["schemas"]["RecordChange"][];
                 pagination: components["schemas"]["Pagination"];
             };
         };
@@ -3217,6 +3927,8 @@ interface operations {
                      *             "learnedDkimSelectors": [
                      *               "s2"
                      *             ],
+                     *             "scanIntervalHours": 24,
+                     *             "nextScanAt": "2026-01-03T04:12:00Z",
                      *             "createdAt": "2026-01-01T09:00:00Z",
                      *             "updatedAt": "2026-01-02T10:00:00Z"
                      *           }
@@ -3316,6 +4028,8 @@ interface operations {
                      *             },
                      *             "dkimSelectors": [],
                      *             "learnedDkimSelectors": [],
+                     *             "scanIntervalHours": 24,
+                     *             "nextScanAt": null,
                      *             "createdAt": "2026-01-01T09:00:00Z",
                      *             "updatedAt": "2026-01-01T09:00:00Z"
                      *           }
@@ -3400,6 +4114,8 @@ interface operations {
                      *             "google"
                      *           ],
                      *           "learnedDkimSelectors": [],
+                     *           "scanIntervalHours": 24,
+                     *           "nextScanAt": null,
                      *           "createdAt": "2026-01-01T09:00:00Z",
                      *           "updatedAt": "2026-01-01T09:00:00Z",
                      *           "dmarcRecords": [],
@@ -3479,6 +4195,8 @@ interface operations {
                      *             "google"
                      *           ],
                      *           "learnedDkimSelectors": [],
+                     *           "scanIntervalHours": 24,
+                     *           "nextScanAt": "2026-01-03T04:12:00Z",
                      *           "createdAt": "2026-01-01T09:00:00Z",
                      *           "updatedAt": "2026-01-02T10:00:00Z",
                      *           "dmarcRecords": [
@@ -3629,6 +4347,8 @@ interface operations {
                      *             "selector2"
                      *           ],
                      *           "learnedDkimSelectors": [],
+                     *           "scanIntervalHours": 24,
+                     *           "nextScanAt": null,
                      *           "createdAt": "2026-01-01T09:00:00Z",
                      *           "updatedAt": "2026-01-04T09:00:00Z",
                      *           "dmarcRecords": [],
@@ -4358,6 +5078,8 @@ interface operations {
                      *           },
                      *           "dkimSelectors": [],
                      *           "learnedDkimSelectors": [],
+                     *           "scanIntervalHours": 24,
+                     *           "nextScanAt": "2026-01-03T04:12:00Z",
                      *           "createdAt": "2026-01-01T09:00:00Z",
                      *           "updatedAt": "2026-01-02T10:00:00Z",
                      *           "dmarcRecords": [],
@@ -5150,6 +5872,1647 @@ interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    list_alert_rules: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of alert rules. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "rules": [
+                     *           {
+                     *             "id": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *             "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *             "name": "DMARC pass rate under 95% over 7 days",
+                     *             "type": "dmarc_pass_rate",
+                     *             "alertType": "dmarc_failure",
+                     *             "enabled": true,
+                     *             "severity": "critical",
+                     *             "domainIds": null,
+                     *             "params": {
+                     *               "threshold": 95,
+                     *               "windowDays": 7,
+                     *               "minMessages": 100
+                     *             },
+                     *             "createdAt": "2026-01-01T09:00:00Z",
+                     *             "updatedAt": "2026-01-01T09:00:00Z"
+                     *           }
+                     *         ],
+                     *         "pagination": {
+                     *           "page": 1,
+                     *           "limit": 50,
+                     *           "total": 1,
+                     *           "totalPages": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertRuleListEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    create_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "SPF near its lookup limit",
+                 *       "type": "dns_error",
+                 *       "params": {
+                 *         "spfLookupThreshold": 8
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description The new rule. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "rule": {
+                     *           "id": "arl_9Vc2Xb7Lm4Qw1Zt8Kd3Hn5r",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "name": "SPF near its lookup limit",
+                     *           "type": "dns_error",
+                     *           "alertType": "dns_error",
+                     *           "enabled": true,
+                     *           "severity": "critical",
+                     *           "domainIds": null,
+                     *           "params": {
+                     *             "spfLookupThreshold": 8
+                     *           },
+                     *           "createdAt": "2026-01-04T09:00:00Z",
+                     *           "updatedAt": "2026-01-04T09:00:00Z"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertRuleEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Alert rule ID.
+                 * @example arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p
+                 */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "rule": {
+                     *           "id": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "name": "DMARC pass rate under 95% over 7 days",
+                     *           "type": "dmarc_pass_rate",
+                     *           "alertType": "dmarc_failure",
+                     *           "enabled": true,
+                     *           "severity": "critical",
+                     *           "domainIds": null,
+                     *           "params": {
+                     *             "threshold": 95,
+                     *             "windowDays": 7,
+                     *             "minMessages": 100
+                     *           },
+                     *           "createdAt": "2026-01-01T09:00:00Z",
+                     *           "updatedAt": "2026-01-01T09:00:00Z"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertRuleEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    delete_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert rule ID.
+                 * @example arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p
+                 */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *         "deleted": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeletedEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    update_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert rule ID.
+                 * @example arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p
+                 */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "params": {
+                 *         "threshold": 90
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertRuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated rule. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "rule": {
+                     *           "id": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "name": "DMARC pass rate under 95% over 7 days",
+                     *           "type": "dmarc_pass_rate",
+                     *           "alertType": "dmarc_failure",
+                     *           "enabled": true,
+                     *           "severity": "critical",
+                     *           "domainIds": null,
+                     *           "params": {
+                     *             "threshold": 90,
+                     *             "windowDays": 7,
+                     *             "minMessages": 100
+                     *           },
+                     *           "createdAt": "2026-01-01T09:00:00Z",
+                     *           "updatedAt": "2026-01-04T09:00:00Z"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertRuleEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_alerts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Only alerts in this state.
+                 * @example open
+                 */
+                status?: "open" | "acknowledged" | "resolved";
+                /**
+                 * @description Only this domain's alerts.
+                 * @example dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                domainId?: string;
+                /**
+                 * @description Only alerts of this type.
+                 * @example dmarc_failure
+                 */
+                type?: components["schemas"]["AlertType"];
+                /**
+                 * @description First day included (UTC, YYYY-MM-DD).
+                 * @example 2024-06-01
+                 */
+                from?: components["parameters"]["From"];
+                /**
+                 * @description Last day included (UTC, YYYY-MM-DD); a `to` before `from` selects nothing.
+                 * @example 2024-06-30
+                 */
+                to?: components["parameters"]["To"];
+            };
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of alerts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "alerts": [
+                     *           {
+                     *             "id": "alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s",
+                     *             "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *             "ruleId": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *             "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *             "domain": "example.com",
+                     *             "type": "dmarc_failure",
+                     *             "severity": "critical",
+                     *             "subject": "",
+                     *             "status": "open",
+                     *             "message": "DMARC pass rate dropped below 95% for example.com: 87.9% of 478 messages from 2026-01-08 to 2026-01-14.",
+                     *             "details": {
+                     *               "passRate": 87.87,
+                     *               "threshold": 95,
+                     *               "messages": 478,
+                     *               "dmarcPass": 420,
+                     *               "windowDays": 7,
+                     *               "from": "2026-01-08",
+                     *               "to": "2026-01-14"
+                     *             },
+                     *             "triggeredAt": "2026-01-15T10:00:00Z",
+                     *             "lastSeenAt": "2026-01-15T10:00:00Z",
+                     *             "acknowledgedAt": null,
+                     *             "acknowledgedBy": null,
+                     *             "resolvedAt": null,
+                     *             "resolvedBy": null,
+                     *             "resolution": null
+                     *           }
+                     *         ],
+                     *         "pagination": {
+                     *           "page": 1,
+                     *           "limit": 50,
+                     *           "total": 1,
+                     *           "totalPages": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertListEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_alert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Alert ID.
+                 * @example alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s
+                 */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "alert": {
+                     *           "id": "alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "ruleId": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *           "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "domain": "example.com",
+                     *           "type": "dmarc_failure",
+                     *           "severity": "critical",
+                     *           "subject": "",
+                     *           "status": "open",
+                     *           "message": "DMARC pass rate dropped below 95% for example.com: 87.9% of 478 messages from 2026-01-08 to 2026-01-14.",
+                     *           "details": {
+                     *             "passRate": 87.87,
+                     *             "threshold": 95,
+                     *             "messages": 478,
+                     *             "dmarcPass": 420,
+                     *             "windowDays": 7,
+                     *             "from": "2026-01-08",
+                     *             "to": "2026-01-14"
+                     *           },
+                     *           "triggeredAt": "2026-01-15T10:00:00Z",
+                     *           "lastSeenAt": "2026-01-15T10:00:00Z",
+                     *           "acknowledgedAt": null,
+                     *           "acknowledgedBy": null,
+                     *           "resolvedAt": null,
+                     *           "resolvedBy": null,
+                     *           "resolution": null
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    acknowledge_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert ID.
+                 * @example alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s
+                 */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The acknowledged alert. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "alert": {
+                     *           "id": "alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "ruleId": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *           "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "domain": "example.com",
+                     *           "type": "dmarc_failure",
+                     *           "severity": "critical",
+                     *           "subject": "",
+                     *           "status": "acknowledged",
+                     *           "message": "DMARC pass rate dropped below 95% for example.com: 87.9% of 478 messages from 2026-01-08 to 2026-01-14.",
+                     *           "details": {
+                     *             "passRate": 87.87,
+                     *             "threshold": 95,
+                     *             "messages": 478,
+                     *             "dmarcPass": 420,
+                     *             "windowDays": 7,
+                     *             "from": "2026-01-08",
+                     *             "to": "2026-01-14"
+                     *           },
+                     *           "triggeredAt": "2026-01-15T10:00:00Z",
+                     *           "lastSeenAt": "2026-01-15T10:00:00Z",
+                     *           "acknowledgedAt": "2026-01-15T11:00:00Z",
+                     *           "acknowledgedBy": "usr_7Yb3Kd1Wq9Zr2Lm5Xc8Vn0t",
+                     *           "resolvedAt": null,
+                     *           "resolvedBy": null,
+                     *           "resolution": null
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resolve_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Alert ID.
+                 * @example alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s
+                 */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resolved alert. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "alert": {
+                     *           "id": "alt_6Nb1Zq8Wm3Kt5Lx2Vc7Hd9s",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "ruleId": "arl_2Kd8Wq5Zt1Lm7Xc3Vb9Nh4p",
+                     *           "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "domain": "example.com",
+                     *           "type": "dmarc_failure",
+                     *           "severity": "critical",
+                     *           "subject": "",
+                     *           "status": "resolved",
+                     *           "message": "DMARC pass rate dropped below 95% for example.com: 87.9% of 478 messages from 2026-01-08 to 2026-01-14.",
+                     *           "details": {
+                     *             "passRate": 87.87,
+                     *             "threshold": 95,
+                     *             "messages": 478,
+                     *             "dmarcPass": 420,
+                     *             "windowDays": 7,
+                     *             "from": "2026-01-08",
+                     *             "to": "2026-01-14"
+                     *           },
+                     *           "triggeredAt": "2026-01-15T10:00:00Z",
+                     *           "lastSeenAt": "2026-01-15T10:00:00Z",
+                     *           "acknowledgedAt": null,
+                     *           "acknowledgedBy": null,
+                     *           "resolvedAt": "2026-01-15T12:00:00Z",
+                     *           "resolvedBy": "usr_7Yb3Kd1Wq9Zr2Lm5Xc8Vn0t",
+                     *           "resolution": "Resolved by hand."
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_domain_changes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Only changes of this record.
+                 * @example spf
+                 */
+                record?: components["schemas"]["RecordKind"];
+            };
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Domain ID.
+                 * @example dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                domainId: components["parameters"]["DomainId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of record changes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "changes": [
+                     *           {
+                     *             "id": "chg_17",
+                     *             "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *             "scanId": "scn_3Fh8Kq1Zr5Wm2Xb7Lc9Vd0n",
+                     *             "previousScanId": "scn_8Lm2Xc5Vb1Kq7Zt3Wd9Hn4p",
+                     *             "changedAt": "2026-01-16T03:00:00Z",
+                     *             "record": "spf",
+                     *             "selector": null,
+                     *             "change": "changed",
+                     *             "before": "v=spf1 mx include:_spf.example.com -all",
+                     *             "after": "v=spf1 mx include:_spf.example.com ~all"
+                     *           }
+                     *         ],
+                     *         "pagination": {
+                     *           "page": 1,
+                     *           "limit": 50,
+                     *           "total": 1,
+                     *           "totalPages": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecordChangeListEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_webhooks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints, oldest first; secrets are never listed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "webhooks": [
+                     *           {
+                     *             "id": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *             "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *             "url": "https://hooks.example.com/mailsentinel",
+                     *             "description": "Incident pipeline",
+                     *             "events": [
+                     *               "report.received",
+                     *               "alert.triggered"
+                     *             ],
+                     *             "enabled": true,
+                     *             "disabledReason": null,
+                     *             "disabledAt": null,
+                     *             "createdAt": "2026-01-15T10:00:00Z",
+                     *             "updatedAt": "2026-01-15T10:00:00Z",
+                     *             "secretRotatedAt": null,
+                     *             "stats": {
+                     *               "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *               "lastSuccessAt": "2026-01-15T10:05:00Z",
+                     *               "lastFailureAt": null,
+                     *               "consecutiveFailures": 0,
+                     *               "failingSince": null
+                     *             }
+                     *           }
+                     *         ],
+                     *         "pagination": {
+                     *           "page": 1,
+                     *           "limit": 50,
+                     *           "total": 1,
+                     *           "totalPages": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookListEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Organization ID.
+                 * @example org_8Hq2Zr5YtLm3Nc0Vb7Xw1d
+                 */
+                orgId: components["parameters"]["OrgId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/mailsentinel",
+                 *       "description": "Incident pipeline",
+                 *       "events": [
+                 *         "report.received",
+                 *         "alert.triggered"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The new endpoint and its secret (shown once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "webhook": {
+                     *           "id": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "url": "https://hooks.example.com/mailsentinel",
+                     *           "description": "Incident pipeline",
+                     *           "events": [
+                     *             "report.received",
+                     *             "alert.triggered"
+                     *           ],
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "disabledAt": null,
+                     *           "createdAt": "2026-01-15T10:00:00Z",
+                     *           "updatedAt": "2026-01-15T10:00:00Z",
+                     *           "secretRotatedAt": null,
+                     *           "stats": {
+                     *             "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *             "lastSuccessAt": "2026-01-15T10:05:00Z",
+                     *             "lastFailureAt": null,
+                     *             "consecutiveFailures": 0,
+                     *             "failingSince": null
+                     *           }
+                     *         },
+                     *         "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSecretEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_webhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "webhook": {
+                     *           "id": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "url": "https://hooks.example.com/mailsentinel",
+                     *           "description": "Incident pipeline",
+                     *           "events": [
+                     *             "report.received",
+                     *             "alert.triggered"
+                     *           ],
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "disabledAt": null,
+                     *           "createdAt": "2026-01-15T10:00:00Z",
+                     *           "updatedAt": "2026-01-15T10:00:00Z",
+                     *           "secretRotatedAt": null,
+                     *           "stats": {
+                     *             "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *             "lastSuccessAt": "2026-01-15T10:05:00Z",
+                     *             "lastFailureAt": null,
+                     *             "consecutiveFailures": 0,
+                     *             "failingSince": null
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *         "deleted": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeletedEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    update_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "Incident pipeline (paging)",
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated endpoint. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "webhook": {
+                     *           "id": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "url": "https://hooks.example.com/mailsentinel",
+                     *           "description": "Incident pipeline",
+                     *           "events": [
+                     *             "report.received",
+                     *             "alert.triggered"
+                     *           ],
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "disabledAt": null,
+                     *           "createdAt": "2026-01-15T10:00:00Z",
+                     *           "updatedAt": "2026-01-15T10:00:00Z",
+                     *           "secretRotatedAt": null,
+                     *           "stats": {
+                     *             "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *             "lastSuccessAt": "2026-01-15T10:05:00Z",
+                     *             "lastFailureAt": null,
+                     *             "consecutiveFailures": 0,
+                     *             "failingSince": null
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    test_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery with its first attempt. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "delivery": {
+                     *           "id": "dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s",
+                     *           "webhookId": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "eventId": "evt_2Hx8Qm5Zt1Lp7Wb4Vc9Nd3k",
+                     *           "event": "report.received",
+                     *           "status": "succeeded",
+                     *           "attemptCount": 1,
+                     *           "nextAttemptAt": null,
+                     *           "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *           "lastStatusCode": 200,
+                     *           "createdAt": "2026-01-15T10:05:00Z",
+                     *           "completedAt": "2026-01-15T10:05:00Z",
+                     *           "payload": {
+                     *             "id": "evt_2Hx8Qm5Zt1Lp7Wb4Vc9Nd3k",
+                     *             "event": "report.received",
+                     *             "timestamp": "2026-01-15T10:05:00Z",
+                     *             "data": {
+                     *               "reportId": "rpt_7Lm2Qx9Zt4Wb1Vc8Nd3Kp5s",
+                     *               "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m"
+                     *             }
+                     *           },
+                     *           "attempts": [
+                     *             {
+                     *               "attemptedAt": "2026-01-15T10:05:00Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 48,
+                     *               "error": null,
+                     *               "responseBody": "ok",
+                     *               "address": "192.0.2.80"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recover_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-01-14T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookRecover"];
+            };
+        };
+        responses: {
+            /** @description How many deliveries were queued again. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "recovered": 3
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecoverEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint and its new secret (shown once). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "webhook": {
+                     *           "id": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "organizationId": "org_8Hq2Zr5YtLm3Nc0Vb7Xw1d",
+                     *           "url": "https://hooks.example.com/mailsentinel",
+                     *           "description": "Incident pipeline",
+                     *           "events": [
+                     *             "report.received",
+                     *             "alert.triggered"
+                     *           ],
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "disabledAt": null,
+                     *           "createdAt": "2026-01-15T10:00:00Z",
+                     *           "updatedAt": "2026-01-15T10:00:00Z",
+                     *           "secretRotatedAt": null,
+                     *           "stats": {
+                     *             "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *             "lastSuccessAt": "2026-01-15T10:05:00Z",
+                     *             "lastFailureAt": null,
+                     *             "consecutiveFailures": 0,
+                     *             "failingSince": null
+                     *           }
+                     *         },
+                     *         "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                     *         "previousSecretExpiresAt": "2026-01-16T10:00:00Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSecretEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_webhook_deliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Only deliveries in this state.
+                 * @example failed
+                 */
+                status?: components["schemas"]["DeliveryStatus"];
+                /**
+                 * @description Only deliveries of this event type.
+                 * @example report.received
+                 */
+                event?: components["schemas"]["WebhookEventType"];
+            };
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "deliveries": [
+                     *           {
+                     *             "id": "dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s",
+                     *             "webhookId": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *             "eventId": "evt_2Hx8Qm5Zt1Lp7Wb4Vc9Nd3k",
+                     *             "event": "report.received",
+                     *             "status": "succeeded",
+                     *             "attemptCount": 1,
+                     *             "nextAttemptAt": null,
+                     *             "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *             "lastStatusCode": 200,
+                     *             "createdAt": "2026-01-15T10:05:00Z",
+                     *             "completedAt": "2026-01-15T10:05:00Z"
+                     *           }
+                     *         ],
+                     *         "pagination": {
+                     *           "page": 1,
+                     *           "limit": 50,
+                     *           "total": 1,
+                     *           "totalPages": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryListEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_webhook_delivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description An ETag from an earlier answer; an unchanged resource then answers 304.
+                 * @example "3f2a9c1d7e5b4a60918c2d3e4f5a6b7c"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+                /**
+                 * @description Delivery ID.
+                 * @example dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery; each attempt keeps the first 2 KiB of the response body. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "delivery": {
+                     *           "id": "dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s",
+                     *           "webhookId": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "eventId": "evt_2Hx8Qm5Zt1Lp7Wb4Vc9Nd3k",
+                     *           "event": "report.received",
+                     *           "status": "succeeded",
+                     *           "attemptCount": 1,
+                     *           "nextAttemptAt": null,
+                     *           "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *           "lastStatusCode": 200,
+                     *           "createdAt": "2026-01-15T10:05:00Z",
+                     *           "completedAt": "2026-01-15T10:05:00Z",
+                     *           "payload": {
+                     *             "id": "evt_2Hx8Qm5Zt1Lp7Wb4Vc9Nd3k",
+                     *             "event": "report.received",
+                     *             "timestamp": "2026-01-15T10:05:00Z",
+                     *             "data": {
+                     *               "reportId": "rpt_7Lm2Qx9Zt4Wb1Vc8Nd3Kp5s",
+                     *               "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m"
+                     *             }
+                     *           },
+                     *           "attempts": [
+                     *             {
+                     *               "attemptedAt": "2026-01-15T10:05:00Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 48,
+                     *               "error": null,
+                     *               "responseBody": "ok",
+                     *               "address": "192.0.2.80"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryEnvelope"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    redeliver_webhook_delivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint ID.
+                 * @example whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m
+                 */
+                webhookId: string;
+                /**
+                 * @description Delivery ID.
+                 * @example dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, queued. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "delivery": {
+                     *           "id": "dlv_9Pq2Lm7Xz4Tb1Wc8Vd3Kn5s",
+                     *           "webhookId": "whk_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m",
+                     *           "eventId": "evt_2Hx8Qm5Zt1Lp7Wb4Vc9Nd3k",
+                     *           "event": "report.received",
+                     *           "status": "succeeded",
+                     *           "attemptCount": 1,
+                     *           "nextAttemptAt": null,
+                     *           "lastAttemptAt": "2026-01-15T10:05:00Z",
+                     *           "lastStatusCode": 200,
+                     *           "createdAt": "2026-01-15T10:05:00Z",
+                     *           "completedAt": "2026-01-15T10:05:00Z",
+                     *           "payload": {
+                     *             "id": "evt_2Hx8Qm5Zt1Lp7Wb4Vc9Nd3k",
+                     *             "event": "report.received",
+                     *             "timestamp": "2026-01-15T10:05:00Z",
+                     *             "data": {
+                     *               "reportId": "rpt_7Lm2Qx9Zt4Wb1Vc8Nd3Kp5s",
+                     *               "domainId": "dom_4Tg7Hk2Lp9Qw1Zx5Cv8Bn3m"
+                     *             }
+                     *           },
+                     *           "attempts": [
+                     *             {
+                     *               "attemptedAt": "2026-01-15T10:05:00Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 48,
+                     *               "error": null,
+                     *               "responseBody": "ok",
+                     *               "address": "192.0.2.80"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
 }
 
 /** Pages of list operations (`page`/`limit` in, `pagination` out), iterable across pages. */
@@ -5468,7 +7831,91 @@ declare class WebhooksBase extends APIResource {
     verify<Data = Record<string, unknown>>(payload: WebhookPayload, headers: WebhookHeaders, secret?: string, options?: VerifyOptions): Promise<WebhookEvent<Data>>;
 }
 
-/** `client.domains`: domains.list_all, domains.list, domains.create, domains.get, domains.update, domains.delete, domains.scan, domains.scans, domains.verify, domains.stats, domains.sources. */
+/** `client.alertRules`: alert_rules.list, alert_rules.create, alert_rules.get, alert_rules.update, alert_rules.delete. */
+declare class AlertRulesResource extends APIResource {
+    /**
+     * The organization's alert rules, oldest first
+     *
+     * `GET /api/organizations/{orgId}/alert-rules` (operationId `list_alert_rules`).
+     * Await it for the first page, or `for await` it for every item of every page.
+     */
+    list(orgId: string, query?: QueryParams<'list_alert_rules'>, options?: RequestOptions): PagePromise<PageItem<'list_alert_rules', 'rules'>, ResponseData<'list_alert_rules'>>;
+    /**
+     * Add an alert rule (admin)
+     *
+     * `POST /api/organizations/{orgId}/alert-rules` (operationId `create_alert_rule`).
+     */
+    create(orgId: string, body: RequestBody<'create_alert_rule'>, options?: RequestOptions): APIPromise<ResponseData<'create_alert_rule'>>;
+    /**
+     * One alert rule
+     *
+     * `GET /api/alert-rules/{ruleId}` (operationId `get_alert_rule`).
+     */
+    get(ruleId: string, options?: RequestOptions): APIPromise<ResponseData<'get_alert_rule'>>;
+    /**
+     * Change, enable or disable an alert rule (admin)
+     *
+     * `PATCH /api/alert-rules/{ruleId}` (operationId `update_alert_rule`).
+     */
+    update(ruleId: string, body: RequestBody<'update_alert_rule'>, options?: RequestOptions): APIPromise<ResponseData<'update_alert_rule'>>;
+    /**
+     * Delete an alert rule (admin); its unresolved alerts resolve
+     *
+     * `DELETE /api/alert-rules/{ruleId}` (operationId `delete_alert_rule`).
+     */
+    delete(ruleId: string, options?: RequestOptions): APIPromise<ResponseData<'delete_alert_rule'>>;
+}
+/** `client.alerts`: alerts.list, alerts.get, alerts.acknowledge, alerts.resolve. */
+declare class AlertsResource extends APIResource {
+    /**
+     * The organization's alerts, newest first
+     *
+     * `GET /api/organizations/{orgId}/alerts` (operationId `list_alerts`).
+     * Await it for the first page, or `for await` it for every item of every page.
+     */
+    list(orgId: string, query?: QueryParams<'list_alerts'>, options?: RequestOptions): PagePromise<PageItem<'list_alerts', 'alerts'>, ResponseData<'list_alerts'>>;
+    /**
+     * One alert, with its details (the diff, the figures)
+     *
+     * `GET /api/alerts/{alertId}` (operationId `get_alert`).
+     */
+    get(alertId: string, options?: RequestOptions): APIPromise<ResponseData<'get_alert'>>;
+    /**
+     * Acknowledge an open alert (member)
+     *
+     * `POST /api/alerts/{alertId}/acknowledge` (operationId `acknowledge_alert`).
+     */
+    acknowledge(alertId: string, options?: RequestOptions): APIPromise<ResponseData<'acknowledge_alert'>>;
+    /**
+     * Resolve an alert by hand (member)
+     *
+     * `POST /api/alerts/{alertId}/resolve` (operationId `resolve_alert`).
+     */
+    resolve(alertId: string, options?: RequestOptions): APIPromise<ResponseData<'resolve_alert'>>;
+}
+/** `client.deliveries`: deliveries.list, deliveries.get, deliveries.redeliver. */
+declare class DeliveriesResource extends APIResource {
+    /**
+     * An endpoint's deliveries, newest first (viewer)
+     *
+     * `GET /api/webhooks/{webhookId}/deliveries` (operationId `list_webhook_deliveries`).
+     * Await it for the first page, or `for await` it for every item of every page.
+     */
+    list(webhookId: string, query?: QueryParams<'list_webhook_deliveries'>, options?: RequestOptions): PagePromise<PageItem<'list_webhook_deliveries', 'deliveries'>, ResponseData<'list_webhook_deliveries'>>;
+    /**
+     * One delivery with its payload and every attempt (viewer)
+     *
+     * `GET /api/webhooks/{webhookId}/deliveries/{deliveryId}` (operationId `get_webhook_delivery`).
+     */
+    get(webhookId: string, deliveryId: string, options?: RequestOptions): APIPromise<ResponseData<'get_webhook_delivery'>>;
+    /**
+     * Queue a delivery to be sent again now (admin)
+     *
+     * `POST /api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver` (operationId `redeliver_webhook_delivery`).
+     */
+    redeliver(webhookId: string, deliveryId: string, options?: RequestOptions): APIPromise<ResponseData<'redeliver_webhook_delivery'>>;
+}
+/** `client.domains`: domains.list_all, domains.list, domains.create, domains.get, domains.update, domains.delete, domains.scan, domains.scans, domains.verify, domains.stats, domains.sources, domains.changes. */
 declare class DomainsResource extends APIResource {
     /**
      * Every domain in every organization the caller belongs to
@@ -5540,6 +7987,13 @@ declare class DomainsResource extends APIResource {
      * Await it for the first page, or `for await` it for every item of every page.
      */
     sources(domainId: string, query?: QueryParams<'get_domain_sources'>, options?: RequestOptions): PagePromise<PageItem<'get_domain_sources', 'sources'>, ResponseData<'get_domain_sources'>>;
+    /**
+     * The domain's DNS record changes between consecutive scans, newest first
+     *
+     * `GET /api/domains/{domainId}/changes` (operationId `list_domain_changes`).
+     * Await it for the first page, or `for await` it for every item of every page.
+     */
+    changes(domainId: string, query?: QueryParams<'list_domain_changes'>, options?: RequestOptions): PagePromise<PageItem<'list_domain_changes', 'changes'>, ResponseData<'list_domain_changes'>>;
 }
 /** `client.health`: health.get. */
 declare class HealthResource extends APIResource {
@@ -5698,8 +8152,57 @@ declare class TokensResource extends APIResource {
      */
     rotate(tokenId: string, options?: RequestOptions): APIPromise<ResponseData<'rotate_token'>>;
 }
-/** `client.webhooks`: hand-written methods only. */
+/** `client.webhooks`: webhooks.list, webhooks.create, webhooks.get, webhooks.update, webhooks.delete, webhooks.test, webhooks.recover, webhooks.rotate_secret. */
 declare class WebhooksResource extends WebhooksBase {
+    /**
+     * An organization's webhook endpoints (viewer)
+     *
+     * `GET /api/organizations/{orgId}/webhooks` (operationId `list_webhooks`).
+     * Await it for the first page, or `for await` it for every item of every page.
+     */
+    list(orgId: string, query?: QueryParams<'list_webhooks'>, options?: RequestOptions): PagePromise<PageItem<'list_webhooks', 'webhooks'>, ResponseData<'list_webhooks'>>;
+    /**
+     * Add a webhook endpoint (admin)
+     *
+     * `POST /api/organizations/{orgId}/webhooks` (operationId `create_webhook`).
+     */
+    create(orgId: string, body: RequestBody<'create_webhook'>, options?: RequestOptions): APIPromise<ResponseData<'create_webhook'>>;
+    /**
+     * One webhook endpoint, with its delivery stats (viewer)
+     *
+     * `GET /api/webhooks/{webhookId}` (operationId `get_webhook`).
+     */
+    get(webhookId: string, options?: RequestOptions): APIPromise<ResponseData<'get_webhook'>>;
+    /**
+     * Change an endpoint's URL, description, events or enabled (admin)
+     *
+     * `PATCH /api/webhooks/{webhookId}` (operationId `update_webhook`).
+     */
+    update(webhookId: string, body: RequestBody<'update_webhook'>, options?: RequestOptions): APIPromise<ResponseData<'update_webhook'>>;
+    /**
+     * Remove an endpoint and its delivery log (admin)
+     *
+     * `DELETE /api/webhooks/{webhookId}` (operationId `delete_webhook`).
+     */
+    delete(webhookId: string, options?: RequestOptions): APIPromise<ResponseData<'delete_webhook'>>;
+    /**
+     * Send a webhook.test event now and answer with the outcome (admin)
+     *
+     * `POST /api/webhooks/{webhookId}/test` (operationId `test_webhook`).
+     */
+    test(webhookId: string, options?: RequestOptions): APIPromise<ResponseData<'test_webhook'>>;
+    /**
+     * Send again every failed delivery created since a time (admin)
+     *
+     * `POST /api/webhooks/{webhookId}/recover` (operationId `recover_webhook`).
+     */
+    recover(webhookId: string, body: RequestBody<'recover_webhook'>, options?: RequestOptions): APIPromise<ResponseData<'recover_webhook'>>;
+    /**
+     * Replace the signing secret; the old one keeps signing for 24 h (admin)
+     *
+     * `POST /api/webhooks/{webhookId}/rotate-secret` (operationId `rotate_webhook_secret`).
+     */
+    rotateSecret(webhookId: string, options?: RequestOptions): APIPromise<ResponseData<'rotate_webhook_secret'>>;
 }
 /** Every operation of openapi.yaml and the method that calls it. */
 declare const OPERATIONS: readonly [{
@@ -5966,9 +8469,180 @@ declare const OPERATIONS: readonly [{
     readonly http: "GET";
     readonly path: "/api/domains/{domainId}/sources";
     readonly list: true;
+}, {
+    readonly operationId: "list_alert_rules";
+    readonly sdkMethod: "alert_rules.list";
+    readonly resource: "alertRules";
+    readonly method: "list";
+    readonly http: "GET";
+    readonly path: "/api/organizations/{orgId}/alert-rules";
+    readonly list: true;
+}, {
+    readonly operationId: "create_alert_rule";
+    readonly sdkMethod: "alert_rules.create";
+    readonly resource: "alertRules";
+    readonly method: "create";
+    readonly http: "POST";
+    readonly path: "/api/organizations/{orgId}/alert-rules";
+    readonly list: false;
+}, {
+    readonly operationId: "get_alert_rule";
+    readonly sdkMethod: "alert_rules.get";
+    readonly resource: "alertRules";
+    readonly method: "get";
+    readonly http: "GET";
+    readonly path: "/api/alert-rules/{ruleId}";
+    readonly list: false;
+}, {
+    readonly operationId: "update_alert_rule";
+    readonly sdkMethod: "alert_rules.update";
+    readonly resource: "alertRules";
+    readonly method: "update";
+    readonly http: "PATCH";
+    readonly path: "/api/alert-rules/{ruleId}";
+    readonly list: false;
+}, {
+    readonly operationId: "delete_alert_rule";
+    readonly sdkMethod: "alert_rules.delete";
+    readonly resource: "alertRules";
+    readonly method: "delete";
+    readonly http: "DELETE";
+    readonly path: "/api/alert-rules/{ruleId}";
+    readonly list: false;
+}, {
+    readonly operationId: "list_alerts";
+    readonly sdkMethod: "alerts.list";
+    readonly resource: "alerts";
+    readonly method: "list";
+    readonly http: "GET";
+    readonly path: "/api/organizations/{orgId}/alerts";
+    readonly list: true;
+}, {
+    readonly operationId: "get_alert";
+    readonly sdkMethod: "alerts.get";
+    readonly resource: "alerts";
+    readonly method: "get";
+    readonly http: "GET";
+    readonly path: "/api/alerts/{alertId}";
+    readonly list: false;
+}, {
+    readonly operationId: "acknowledge_alert";
+    readonly sdkMethod: "alerts.acknowledge";
+    readonly resource: "alerts";
+    readonly method: "acknowledge";
+    readonly http: "POST";
+    readonly path: "/api/alerts/{alertId}/acknowledge";
+    readonly list: false;
+}, {
+    readonly operationId: "resolve_alert";
+    readonly sdkMethod: "alerts.resolve";
+    readonly resource: "alerts";
+    readonly method: "resolve";
+    readonly http: "POST";
+    readonly path: "/api/alerts/{alertId}/resolve";
+    readonly list: false;
+}, {
+    readonly operationId: "list_domain_changes";
+    readonly sdkMethod: "domains.changes";
+    readonly resource: "domains";
+    readonly method: "changes";
+    readonly http: "GET";
+    readonly path: "/api/domains/{domainId}/changes";
+    readonly list: true;
+}, {
+    readonly operationId: "list_webhooks";
+    readonly sdkMethod: "webhooks.list";
+    readonly resource: "webhooks";
+    readonly method: "list";
+    readonly http: "GET";
+    readonly path: "/api/organizations/{orgId}/webhooks";
+    readonly list: true;
+}, {
+    readonly operationId: "create_webhook";
+    readonly sdkMethod: "webhooks.create";
+    readonly resource: "webhooks";
+    readonly method: "create";
+    readonly http: "POST";
+    readonly path: "/api/organizations/{orgId}/webhooks";
+    readonly list: false;
+}, {
+    readonly operationId: "get_webhook";
+    readonly sdkMethod: "webhooks.get";
+    readonly resource: "webhooks";
+    readonly method: "get";
+    readonly http: "GET";
+    readonly path: "/api/webhooks/{webhookId}";
+    readonly list: false;
+}, {
+    readonly operationId: "update_webhook";
+    readonly sdkMethod: "webhooks.update";
+    readonly resource: "webhooks";
+    readonly method: "update";
+    readonly http: "PATCH";
+    readonly path: "/api/webhooks/{webhookId}";
+    readonly list: false;
+}, {
+    readonly operationId: "delete_webhook";
+    readonly sdkMethod: "webhooks.delete";
+    readonly resource: "webhooks";
+    readonly method: "delete";
+    readonly http: "DELETE";
+    readonly path: "/api/webhooks/{webhookId}";
+    readonly list: false;
+}, {
+    readonly operationId: "test_webhook";
+    readonly sdkMethod: "webhooks.test";
+    readonly resource: "webhooks";
+    readonly method: "test";
+    readonly http: "POST";
+    readonly path: "/api/webhooks/{webhookId}/test";
+    readonly list: false;
+}, {
+    readonly operationId: "recover_webhook";
+    readonly sdkMethod: "webhooks.recover";
+    readonly resource: "webhooks";
+    readonly method: "recover";
+    readonly http: "POST";
+    readonly path: "/api/webhooks/{webhookId}/recover";
+    readonly list: false;
+}, {
+    readonly operationId: "rotate_webhook_secret";
+    readonly sdkMethod: "webhooks.rotate_secret";
+    readonly resource: "webhooks";
+    readonly method: "rotateSecret";
+    readonly http: "POST";
+    readonly path: "/api/webhooks/{webhookId}/rotate-secret";
+    readonly list: false;
+}, {
+    readonly operationId: "list_webhook_deliveries";
+    readonly sdkMethod: "deliveries.list";
+    readonly resource: "deliveries";
+    readonly method: "list";
+    readonly http: "GET";
+    readonly path: "/api/webhooks/{webhookId}/deliveries";
+    readonly list: true;
+}, {
+    readonly operationId: "get_webhook_delivery";
+    readonly sdkMethod: "deliveries.get";
+    readonly resource: "deliveries";
+    readonly method: "get";
+    readonly http: "GET";
+    readonly path: "/api/webhooks/{webhookId}/deliveries/{deliveryId}";
+    readonly list: false;
+}, {
+    readonly operationId: "redeliver_webhook_delivery";
+    readonly sdkMethod: "deliveries.redeliver";
+    readonly resource: "deliveries";
+    readonly method: "redeliver";
+    readonly http: "POST";
+    readonly path: "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver";
+    readonly list: false;
 }];
 /** The client with one property per resource. */
 declare class GeneratedClient extends BaseClient {
+    readonly alertRules: AlertRulesResource;
+    readonly alerts: AlertsResource;
+    readonly deliveries: DeliveriesResource;
     readonly domains: DomainsResource;
     readonly health: HealthResource;
     readonly me: MeResource;
@@ -6114,5 +8788,43 @@ type DomainStats = components['schemas']['DomainStats'];
 type DomainStatsEnvelope = components['schemas']['DomainStatsEnvelope'];
 type Source = components['schemas']['Source'];
 type SourceListEnvelope = components['schemas']['SourceListEnvelope'];
+type WebhookEventType = components['schemas']['WebhookEventType'];
+type SubscribableEventType = components['schemas']['SubscribableEventType'];
+/** An https:// URL (http:// only for hosts in the server's allowed networks). */
+type WebhookUrl = components['schemas']['WebhookUrl'];
+type WebhookStats = components['schemas']['WebhookStats'];
+type Webhook = components['schemas']['Webhook'];
+type WebhookCreate = components['schemas']['WebhookCreate'];
+type WebhookUpdate = components['schemas']['WebhookUpdate'];
+type WebhookRecover = components['schemas']['WebhookRecover'];
+type DeliveryStatus = components['schemas']['DeliveryStatus'];
+type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
+type Delivery = components['schemas']['Delivery'];
+type DeliveryDetail = components['schemas']['DeliveryDetail'];
+type WebhookEnvelope = components['schemas']['WebhookEnvelope'];
+type WebhookSecretEnvelope = components['schemas']['WebhookSecretEnvelope'];
+type WebhookListEnvelope = components['schemas']['WebhookListEnvelope'];
+type DeliveryEnvelope = components['schemas']['DeliveryEnvelope'];
+type DeliveryListEnvelope = components['schemas']['DeliveryListEnvelope'];
+type RecoverEnvelope = components['schemas']['RecoverEnvelope'];
+type RecordKind = components['schemas']['RecordKind'];
+/** What an alert is about: dmarc_failure (from dmarc_pass_rate rules), dns_record_changed, dns_error, policy_weakened, reports_stopped, new_source. */
+type AlertType = components['schemas']['AlertType'];
+type AlertRuleType = components['schemas']['AlertRuleType'];
+type AlertSeverity = components['schemas']['AlertSeverity'];
+/** Each type takes its own parameters; absent ones take the type's defaults. dmarc_pass_rate: threshold, windowDays, minMessages. dns_record_changed: records. dns_error: spfLookupThreshold. policy_weakened: none. reports_stopped: hours, minReports. new_source: minMessages. */
+type AlertRuleParams = components['schemas']['AlertRuleParams'];
+/** Only these domains of the organization; null for all of them. */
+type AlertRuleDomainIds = components['schemas']['AlertRuleDomainIds'];
+type AlertRule = components['schemas']['AlertRule'];
+type AlertRuleCreate = components['schemas']['AlertRuleCreate'];
+type AlertRuleUpdate = components['schemas']['AlertRuleUpdate'];
+type AlertRuleEnvelope = components['schemas']['AlertRuleEnvelope'];
+type AlertRuleListEnvelope = components['schemas']['AlertRuleListEnvelope'];
+type Alert = components['schemas']['Alert'];
+type AlertEnvelope = components['schemas']['AlertEnvelope'];
+type AlertListEnvelope = components['schemas']['AlertListEnvelope'];
+type RecordChange = components['schemas']['RecordChange'];
+type RecordChangeListEnvelope = components['schemas']['RecordChangeListEnvelope'];
 
-export { APIConnectionError, APIError, type APIErrorInit, APIPromise, APIResource, type APIResponse, APITimeoutError, APIUserAbortError, type AuthResults, AuthenticationError, BaseClient, type BimiResult, CODE_BY_STATUS, type ClientOptions, ConflictError, DEFAULT_BASE_URL, DEFAULT_WEBHOOK_TOLERANCE_SECONDS, type DateRange, type Deleted, type DeletedEnvelope, type DisplayName, type Dispositions, type DkimAuthResult, type DkimResult, type DkimSelector, type DkimSelectorName, type DmarcReportUri, type DmarcResult, type DmarcTallies, type DmarcWalkStep, type DnssecResult, type Domain, type DomainCreate, type DomainDetail, type DomainEnvelope, type DomainListEnvelope, type DomainStats, type DomainStatsEnvelope, type DomainUpdate, DomainsResource, type ErrorCode, type ErrorDetail, type ErrorResponse, type Fetch, GeneratedClient, type HeadersLike, type Health, HealthResource, InternalServerError, InvalidReportError, MailSentinel, MailSentinelError, type Me, type MeEnvelope, MeResource, type Member, type MemberCreate, type MemberEnvelope, type MemberListEnvelope, type MemberUpdate, MembersResource, type Messages, MethodNotAllowedError, type MtaStsResult, type MxHost, type MxResult, NotFoundError, NotModifiedError, type NullableTimestamp, OPERATIONS, type OperationId, type Organization, type OrganizationCreate, type OrganizationEnvelope, type OrganizationIdValue, type OrganizationListEnvelope, type OrganizationUpdate, OrganizationsResource, type OverrideReason, Page, type PageItem, PagePromise, type Pagination, type PartStatus, PayloadTooLargeError, PermissionDeniedError, type Plan, type PolicyPublished, type QueryParams, REPORT_MEDIA_TYPES, type Rate, RateLimitError, type Report, type ReportEnvelope, type ReportListEnvelope, type ReportRecord, type ReportSummary, type ReportUploadEnvelope, ReportsResource, type RequestBody, RequestHeaderFieldsTooLargeError, type RequestOptions, RequestTimeoutError, type ResponseBody, type ResponseData, type Role, type ScanEnvelope, type ScanIssue, type ScanListEnvelope, type ScanResult, type ScanSummary, ScansResource, type Scope, type SeenRecord, ServiceUnavailableError, type SkippedByReason, type SkippedRecord, type Source, type SourceListEnvelope, type SpfAuthResult, type SpfNode, type SpfResult, type StatsBlock, type Text, type Timestamp, type TlsRptResult, type Token, type TokenCreate, type TokenEnvelope, type TokenListEnvelope, type TokenName, type TokenSecretEnvelope, type TokenWithSecret, TokensResource, UnsupportedMediaTypeError, type UploadInput, type UploadOptions, type User, VERSION, ValidationError, type Verification, type VerificationEnvelope, type VerifyOptions, type WebhookEvent, type WebhookHeaders, type WebhookPayload, WebhookVerificationError, WebhooksResource, type components, encodePath, type operations, type paths, retryDelay, sniffMediaType, verifyWebhook };
+export { APIConnectionError, APIError, type APIErrorInit, APIPromise, APIResource, type APIResponse, APITimeoutError, APIUserAbortError, type Alert, type AlertEnvelope, type AlertListEnvelope, type AlertRule, type AlertRuleCreate, type AlertRuleDomainIds, type AlertRuleEnvelope, type AlertRuleListEnvelope, type AlertRuleParams, type AlertRuleType, type AlertRuleUpdate, AlertRulesResource, type AlertSeverity, type AlertType, AlertsResource, type AuthResults, AuthenticationError, BaseClient, type BimiResult, CODE_BY_STATUS, type ClientOptions, ConflictError, DEFAULT_BASE_URL, DEFAULT_WEBHOOK_TOLERANCE_SECONDS, type DateRange, type Deleted, type DeletedEnvelope, DeliveriesResource, type Delivery, type DeliveryAttempt, type DeliveryDetail, type DeliveryEnvelope, type DeliveryListEnvelope, type DeliveryStatus, type DisplayName, type Dispositions, type DkimAuthResult, type DkimResult, type DkimSelector, type DkimSelectorName, type DmarcReportUri, type DmarcResult, type DmarcTallies, type DmarcWalkStep, type DnssecResult, type Domain, type DomainCreate, type DomainDetail, type DomainEnvelope, type DomainListEnvelope, type DomainStats, type DomainStatsEnvelope, type DomainUpdate, DomainsResource, type ErrorCode, type ErrorDetail, type ErrorResponse, type Fetch, GeneratedClient, type HeadersLike, type Health, HealthResource, InternalServerError, InvalidReportError, MailSentinel, MailSentinelError, type Me, type MeEnvelope, MeResource, type Member, type MemberCreate, type MemberEnvelope, type MemberListEnvelope, type MemberUpdate, MembersResource, type Messages, MethodNotAllowedError, type MtaStsResult, type MxHost, type MxResult, NotFoundError, NotModifiedError, type NullableTimestamp, OPERATIONS, type OperationId, type Organization, type OrganizationCreate, type OrganizationEnvelope, type OrganizationIdValue, type OrganizationListEnvelope, type OrganizationUpdate, OrganizationsResource, type OverrideReason, Page, type PageItem, PagePromise, type Pagination, type PartStatus, PayloadTooLargeError, PermissionDeniedError, type Plan, type PolicyPublished, type QueryParams, REPORT_MEDIA_TYPES, type Rate, RateLimitError, type RecordChange, type RecordChangeListEnvelope, type RecordKind, type RecoverEnvelope, type Report, type ReportEnvelope, type ReportListEnvelope, type ReportRecord, type ReportSummary, type ReportUploadEnvelope, ReportsResource, type RequestBody, RequestHeaderFieldsTooLargeError, type RequestOptions, RequestTimeoutError, type ResponseBody, type ResponseData, type Role, type ScanEnvelope, type ScanIssue, type ScanListEnvelope, type ScanResult, type ScanSummary, ScansResource, type Scope, type SeenRecord, ServiceUnavailableError, type SkippedByReason, type SkippedRecord, type Source, type SourceListEnvelope, type SpfAuthResult, type SpfNode, type SpfResult, type StatsBlock, type SubscribableEventType, type Text, type Timestamp, type TlsRptResult, type Token, type TokenCreate, type TokenEnvelope, type TokenListEnvelope, type TokenName, type TokenSecretEnvelope, type TokenWithSecret, TokensResource, UnsupportedMediaTypeError, type UploadInput, type UploadOptions, type User, VERSION, ValidationError, type Verification, type VerificationEnvelope, type VerifyOptions, type Webhook, type WebhookCreate, type WebhookEnvelope, type WebhookEvent, type WebhookEventType, type WebhookHeaders, type WebhookListEnvelope, type WebhookPayload, type WebhookRecover, type WebhookSecretEnvelope, type WebhookStats, type WebhookUpdate, type WebhookUrl, WebhookVerificationError, WebhooksResource, type components, encodePath, type operations, type paths, retryDelay, sniffMediaType, verifyWebhook };

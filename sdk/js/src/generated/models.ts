@@ -101,3 +101,41 @@ export type DomainStats = components['schemas']['DomainStats'];
 export type DomainStatsEnvelope = components['schemas']['DomainStatsEnvelope'];
 export type Source = components['schemas']['Source'];
 export type SourceListEnvelope = components['schemas']['SourceListEnvelope'];
+export type WebhookEventType = components['schemas']['WebhookEventType'];
+export type SubscribableEventType = components['schemas']['SubscribableEventType'];
+/** An https:// URL (http:// only for hosts in the server's allowed networks). */
+export type WebhookUrl = components['schemas']['WebhookUrl'];
+export type WebhookStats = components['schemas']['WebhookStats'];
+export type Webhook = components['schemas']['Webhook'];
+export type WebhookCreate = components['schemas']['WebhookCreate'];
+export type WebhookUpdate = components['schemas']['WebhookUpdate'];
+export type WebhookRecover = components['schemas']['WebhookRecover'];
+export type DeliveryStatus = components['schemas']['DeliveryStatus'];
+export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
+export type Delivery = components['schemas']['Delivery'];
+export type DeliveryDetail = components['schemas']['DeliveryDetail'];
+export type WebhookEnvelope = components['schemas']['WebhookEnvelope'];
+export type WebhookSecretEnvelope = components['schemas']['WebhookSecretEnvelope'];
+export type WebhookListEnvelope = components['schemas']['WebhookListEnvelope'];
+export type DeliveryEnvelope = components['schemas']['DeliveryEnvelope'];
+export type DeliveryListEnvelope = components['schemas']['DeliveryListEnvelope'];
+export type RecoverEnvelope = components['schemas']['RecoverEnvelope'];
+export type RecordKind = components['schemas']['RecordKind'];
+/** What an alert is about: dmarc_failure (from dmarc_pass_rate rules), dns_record_changed, dns_error, policy_weakened, reports_stopped, new_source. */
+export type AlertType = components['schemas']['AlertType'];
+export type AlertRuleType = components['schemas']['AlertRuleType'];
+export type AlertSeverity = components['schemas']['AlertSeverity'];
+/** Each type takes its own parameters; absent ones take the type's defaults. dmarc_pass_rate: threshold, windowDays, minMessages. dns_record_changed: records. dns_error: spfLookupThreshold. policy_weakened: none. reports_stopped: hours, minReports. new_source: minMessages. */
+export type AlertRuleParams = components['schemas']['AlertRuleParams'];
+/** Only these domains of the organization; null for all of them. */
+export type AlertRuleDomainIds = components['schemas']['AlertRuleDomainIds'];
+export type AlertRule = components['schemas']['AlertRule'];
+export type AlertRuleCreate = components['schemas']['AlertRuleCreate'];
+export type AlertRuleUpdate = components['schemas']['AlertRuleUpdate'];
+export type AlertRuleEnvelope = components['schemas']['AlertRuleEnvelope'];
+export type AlertRuleListEnvelope = components['schemas']['AlertRuleListEnvelope'];
+export type Alert = components['schemas']['Alert'];
+export type AlertEnvelope = components['schemas']['AlertEnvelope'];
+export type AlertListEnvelope = components['schemas']['AlertListEnvelope'];
+export type RecordChange = components['schemas']['RecordChange'];
+export type RecordChangeListEnvelope = components['schemas']['RecordChangeListEnvelope'];

@@ -7,6 +7,14 @@ from __future__ import annotations
 from functools import cached_property
 
 from ._base_client import AsyncAPIClient, SyncAPIClient
+from .resources.alert_rules import (
+    AlertRules,
+    AlertRulesWithRawResponse,
+    AsyncAlertRules,
+    AsyncAlertRulesWithRawResponse,
+)
+from .resources.alerts import Alerts, AlertsWithRawResponse, AsyncAlerts, AsyncAlertsWithRawResponse
+from .resources.deliveries import AsyncDeliveries, AsyncDeliveriesWithRawResponse, Deliveries, DeliveriesWithRawResponse
 from .resources.domains import AsyncDomains, AsyncDomainsWithRawResponse, Domains, DomainsWithRawResponse
 from .resources.health import AsyncHealth, AsyncHealthWithRawResponse, Health, HealthWithRawResponse
 from .resources.me import AsyncMe, AsyncMeWithRawResponse, Me, MeWithRawResponse
@@ -55,7 +63,7 @@ class SyncResources(SyncAPIClient):
 
     @cached_property
     def domains(self) -> Domains:
-        """list_all, list, create, get, update, delete, scan, scans, verify, stats, sources."""
+        """list_all, list, create, get, update, delete, scan, scans, verify, stats, sources, changes."""
         return Domains(self)
 
     @cached_property
@@ -69,9 +77,24 @@ class SyncResources(SyncAPIClient):
         return Reports(self)
 
     @cached_property
+    def alert_rules(self) -> AlertRules:
+        """list, create, get, update, delete."""
+        return AlertRules(self)
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        """list, get, acknowledge, resolve."""
+        return Alerts(self)
+
+    @cached_property
     def webhooks(self) -> Webhooks:
-        """verify."""
+        """list, create, get, update, delete, test, recover, rotate_secret, verify."""
         return Webhooks(self)
+
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        """list, get, redeliver."""
+        return Deliveries(self)
 
 
 class AsyncResources(AsyncAPIClient):
@@ -104,7 +127,7 @@ class AsyncResources(AsyncAPIClient):
 
     @cached_property
     def domains(self) -> AsyncDomains:
-        """list_all, list, create, get, update, delete, scan, scans, verify, stats, sources."""
+        """list_all, list, create, get, update, delete, scan, scans, verify, stats, sources, changes."""
         return AsyncDomains(self)
 
     @cached_property
@@ -118,9 +141,24 @@ class AsyncResources(AsyncAPIClient):
         return AsyncReports(self)
 
     @cached_property
+    def alert_rules(self) -> AsyncAlertRules:
+        """list, create, get, update, delete."""
+        return AsyncAlertRules(self)
+
+    @cached_property
+    def alerts(self) -> AsyncAlerts:
+        """list, get, acknowledge, resolve."""
+        return AsyncAlerts(self)
+
+    @cached_property
     def webhooks(self) -> AsyncWebhooks:
-        """verify."""
+        """list, create, get, update, delete, test, recover, rotate_secret, verify."""
         return AsyncWebhooks(self)
+
+    @cached_property
+    def deliveries(self) -> AsyncDeliveries:
+        """list, get, redeliver."""
+        return AsyncDeliveries(self)
 
 
 class SyncRawResources:
@@ -162,8 +200,20 @@ class SyncRawResources:
         return ReportsWithRawResponse(self._client)
 
     @cached_property
+    def alert_rules(self) -> AlertRulesWithRawResponse:
+        return AlertRulesWithRawResponse(self._client)
+
+    @cached_property
+    def alerts(self) -> AlertsWithRawResponse:
+        return AlertsWithRawResponse(self._client)
+
+    @cached_property
     def webhooks(self) -> WebhooksWithRawResponse:
         return WebhooksWithRawResponse(self._client)
+
+    @cached_property
+    def deliveries(self) -> DeliveriesWithRawResponse:
+        return DeliveriesWithRawResponse(self._client)
 
 
 class AsyncRawResources:
@@ -205,5 +255,17 @@ class AsyncRawResources:
         return AsyncReportsWithRawResponse(self._client)
 
     @cached_property
+    def alert_rules(self) -> AsyncAlertRulesWithRawResponse:
+        return AsyncAlertRulesWithRawResponse(self._client)
+
+    @cached_property
+    def alerts(self) -> AsyncAlertsWithRawResponse:
+        return AsyncAlertsWithRawResponse(self._client)
+
+    @cached_property
     def webhooks(self) -> AsyncWebhooksWithRawResponse:
         return AsyncWebhooksWithRawResponse(self._client)
+
+    @cached_property
+    def deliveries(self) -> AsyncDeliveriesWithRawResponse:
+        return AsyncDeliveriesWithRawResponse(self._client)

@@ -9,11 +9,37 @@ from __future__ import annotations
 from typing import Any, Literal, Optional, TypedDict
 
 __all__ = [
+    "Alert",
+    "AlertEnvelope",
+    "AlertEnvelopeData",
+    "AlertListEnvelope",
+    "AlertListEnvelopeData",
+    "AlertRule",
+    "AlertRuleCreate",
+    "AlertRuleDomainIds",
+    "AlertRuleEnvelope",
+    "AlertRuleEnvelopeData",
+    "AlertRuleListEnvelope",
+    "AlertRuleListEnvelopeData",
+    "AlertRuleParams",
+    "AlertRuleType",
+    "AlertRuleUpdate",
+    "AlertSeverity",
+    "AlertType",
     "AuthResults",
     "BimiResult",
     "DateRange",
     "Deleted",
     "DeletedEnvelope",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryDetail",
+    "DeliveryDetailPayload",
+    "DeliveryEnvelope",
+    "DeliveryEnvelopeData",
+    "DeliveryListEnvelope",
+    "DeliveryListEnvelopeData",
+    "DeliveryStatus",
     "DisplayName",
     "Dispositions",
     "DkimAuthResult",
@@ -74,6 +100,12 @@ __all__ = [
     "Plan",
     "PolicyPublished",
     "Rate",
+    "RecordChange",
+    "RecordChangeListEnvelope",
+    "RecordChangeListEnvelopeData",
+    "RecordKind",
+    "RecoverEnvelope",
+    "RecoverEnvelopeData",
     "Report",
     "ReportEnvelope",
     "ReportEnvelopeData",
@@ -102,6 +134,7 @@ __all__ = [
     "SpfResult",
     "SpfResultIncludeTree",
     "StatsBlock",
+    "SubscribableEventType",
     "Text",
     "Timestamp",
     "TlsRptResult",
@@ -120,6 +153,21 @@ __all__ = [
     "VerificationEnvelope",
     "VerificationEnvelopeData",
     "VerificationEnvelopeDataVerification",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookCreateDescription",
+    "WebhookEnvelope",
+    "WebhookEnvelopeData",
+    "WebhookEventType",
+    "WebhookListEnvelope",
+    "WebhookListEnvelopeData",
+    "WebhookRecover",
+    "WebhookSecretEnvelope",
+    "WebhookSecretEnvelopeData",
+    "WebhookStats",
+    "WebhookUpdate",
+    "WebhookUpdateDescription",
+    "WebhookUrl",
 ]
 
 
@@ -392,6 +440,10 @@ class Domain(TypedDict):
     dkimSelectors: list[str]
     # Selectors seen in DMARC reports.
     learnedDkimSelectors: list[str]
+    # Hours between scheduled rescans of the verified domain; 0: none.
+    scanIntervalHours: int
+    # When the next scheduled rescan is due (null while unverified or when rescans are off).
+    nextScanAt: Optional[str]
     createdAt: Timestamp
     updatedAt: Timestamp
 
@@ -413,6 +465,10 @@ class DomainDetail(TypedDict):
     dkimSelectors: list[str]
     # Selectors seen in DMARC reports.
     learnedDkimSelectors: list[str]
+    # Hours between scheduled rescans of the verified domain; 0: none.
+    scanIntervalHours: int
+    # When the next scheduled rescan is due (null while unverified or when rescans are off).
+    nextScanAt: Optional[str]
     createdAt: Timestamp
     updatedAt: Timestamp
     dmarcRecords: list[SeenRecord]
@@ -431,6 +487,8 @@ class DomainCreate(_DomainCreateRequired, total=False):
 
     description: Text
     dkimSelectors: list[DkimSelectorName]
+    # Hours between scheduled rescans once verified (default 24); 0 turns them off.
+    scanIntervalHours: int
 
 
 class DomainUpdate(TypedDict, total=False):
@@ -438,6 +496,8 @@ class DomainUpdate(TypedDict, total=False):
 
     description: Optional[str]
     dkimSelectors: list[DkimSelectorName]
+    # Hours between scheduled rescans once verified (default 24); 0 turns them off.
+    scanIntervalHours: int
 
 
 class MeEnvelope(TypedDict):
@@ -1271,6 +1331,390 @@ class SourceListEnvelopeData(TypedDict):
     pagination: Pagination
 
 
+class WebhookStats(TypedDict):
+    """The `WebhookStats` object."""
+
+    lastAttemptAt: NullableTimestamp
+    lastSuccessAt: NullableTimestamp
+    lastFailureAt: NullableTimestamp
+    consecutiveFailures: int
+    failingSince: NullableTimestamp
+
+
+class Webhook(TypedDict):
+    """The `Webhook` object."""
+
+    id: str
+    organizationId: str
+    url: str
+    description: Optional[str]
+    # The event types delivered; null delivers every type, including types added later.
+    events: Optional[list[SubscribableEventType]]
+    enabled: bool
+    disabledReason: Optional[str]
+    disabledAt: NullableTimestamp
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    secretRotatedAt: NullableTimestamp
+    stats: WebhookStats
+
+
+class _WebhookCreateRequired(TypedDict):
+    url: WebhookUrl
+
+
+class WebhookCreate(_WebhookCreateRequired, total=False):
+    """The `WebhookCreate` object."""
+
+    description: Optional[WebhookCreateDescription]
+    # Omitted or null for every event type.
+    events: Optional[list[SubscribableEventType]]
+    enabled: bool
+
+
+class WebhookUpdate(TypedDict, total=False):
+    """The `WebhookUpdate` object."""
+
+    url: WebhookUrl
+    description: Optional[WebhookUpdateDescription]
+    events: Optional[list[SubscribableEventType]]
+    enabled: bool
+
+
+class WebhookRecover(TypedDict):
+    """The `WebhookRecover` object."""
+
+    since: Timestamp
+
+
+class DeliveryAttempt(TypedDict):
+    """The `DeliveryAttempt` object."""
+
+    attemptedAt: Timestamp
+    statusCode: Optional[int]
+    latencyMs: int
+    error: Optional[str]
+    # The first 2 KiB of the response body.
+    responseBody: Optional[str]
+    # The vetted address the attempt connected to.
+    address: Optional[str]
+
+
+class Delivery(TypedDict):
+    """The `Delivery` object."""
+
+    id: str
+    webhookId: str
+    # The event's ID: the webhook-id header, the same on every attempt.
+    eventId: str
+    event: WebhookEventType
+    status: DeliveryStatus
+    attemptCount: int
+    nextAttemptAt: NullableTimestamp
+    lastAttemptAt: NullableTimestamp
+    lastStatusCode: Optional[int]
+    createdAt: Timestamp
+    completedAt: NullableTimestamp
+
+
+class DeliveryDetail(TypedDict):
+    """The `DeliveryDetail` object."""
+
+    id: str
+    webhookId: str
+    # The event's ID: the webhook-id header, the same on every attempt.
+    eventId: str
+    event: WebhookEventType
+    status: DeliveryStatus
+    attemptCount: int
+    nextAttemptAt: NullableTimestamp
+    lastAttemptAt: NullableTimestamp
+    lastStatusCode: Optional[int]
+    createdAt: Timestamp
+    completedAt: NullableTimestamp
+    payload: DeliveryDetailPayload
+    attempts: list[DeliveryAttempt]
+
+
+class DeliveryDetailPayload(TypedDict):
+    """The `DeliveryDetailPayload` object."""
+
+    id: str
+    event: WebhookEventType
+    timestamp: Timestamp
+    data: dict[str, Any]
+
+
+class WebhookEnvelope(TypedDict):
+    """The `WebhookEnvelope` object."""
+
+    success: bool
+    data: WebhookEnvelopeData
+
+
+class WebhookEnvelopeData(TypedDict):
+    """The `WebhookEnvelopeData` object."""
+
+    webhook: Webhook
+
+
+class WebhookSecretEnvelope(TypedDict):
+    """The `WebhookSecretEnvelope` object."""
+
+    success: bool
+    data: WebhookSecretEnvelopeData
+
+
+class _WebhookSecretEnvelopeDataRequired(TypedDict):
+    webhook: Webhook
+    # Shown once.
+    secret: str
+
+
+class WebhookSecretEnvelopeData(_WebhookSecretEnvelopeDataRequired, total=False):
+    """The `WebhookSecretEnvelopeData` object."""
+
+    previousSecretExpiresAt: Timestamp
+
+
+class WebhookListEnvelope(TypedDict):
+    """The `WebhookListEnvelope` object."""
+
+    success: bool
+    data: WebhookListEnvelopeData
+
+
+class WebhookListEnvelopeData(TypedDict):
+    """The `WebhookListEnvelopeData` object."""
+
+    webhooks: list[Webhook]
+    pagination: Pagination
+
+
+class DeliveryEnvelope(TypedDict):
+    """The `DeliveryEnvelope` object."""
+
+    success: bool
+    data: DeliveryEnvelopeData
+
+
+class DeliveryEnvelopeData(TypedDict):
+    """The `DeliveryEnvelopeData` object."""
+
+    delivery: DeliveryDetail
+
+
+class DeliveryListEnvelope(TypedDict):
+    """The `DeliveryListEnvelope` object."""
+
+    success: bool
+    data: DeliveryListEnvelopeData
+
+
+class DeliveryListEnvelopeData(TypedDict):
+    """The `DeliveryListEnvelopeData` object."""
+
+    deliveries: list[Delivery]
+    pagination: Pagination
+
+
+class RecoverEnvelope(TypedDict):
+    """The `RecoverEnvelope` object."""
+
+    success: bool
+    data: RecoverEnvelopeData
+
+
+class RecoverEnvelopeData(TypedDict):
+    """The `RecoverEnvelopeData` object."""
+
+    recovered: int
+
+
+class AlertRuleParams(TypedDict, total=False):
+    """Each type takes its own parameters; absent ones take the type's defaults. dmarc_pass_rate: threshold,
+    windowDays, minMessages. dns_record_changed: records. dns_error: spfLookupThreshold. policy_weakened:
+    none. reports_stopped: hours, minReports. new_source: minMessages.
+    """
+
+    # dmarc_pass_rate: alert below this pass rate, in % (default 95).
+    threshold: float
+    # dmarc_pass_rate: days of reports judged together, up to the latest report day (default 7).
+    windowDays: int
+    # dmarc_pass_rate: windows with fewer messages are not judged (default 100). new_source: alert when a new
+    # IP sends more than this many messages failing DMARC in one report (default 10).
+    minMessages: int
+    # dns_record_changed: the records watched (default all).
+    records: list[RecordKind]
+    # dns_error: alert when SPF needs this many DNS lookups or more (default 9; the limit is 10).
+    spfLookupThreshold: int
+    # reports_stopped: silence, in hours, that opens the alert (default 48).
+    hours: int
+    # reports_stopped: reports a reporter must have sent to count as regular (default 1).
+    minReports: int
+
+
+class AlertRule(TypedDict):
+    """The `AlertRule` object."""
+
+    id: str
+    organizationId: str
+    name: str
+    type: AlertRuleType
+    alertType: AlertType
+    enabled: bool
+    severity: AlertSeverity
+    domainIds: Optional[list[str]]
+    # Every parameter of the type, defaults filled in.
+    params: dict[str, Any]
+    createdAt: Timestamp
+    updatedAt: Timestamp
+
+
+class _AlertRuleCreateRequired(TypedDict):
+    name: DisplayName
+    type: AlertRuleType
+
+
+class AlertRuleCreate(_AlertRuleCreateRequired, total=False):
+    """The `AlertRuleCreate` object."""
+
+    enabled: bool
+    severity: AlertSeverity
+    domainIds: AlertRuleDomainIds
+    params: AlertRuleParams
+
+
+class AlertRuleUpdate(TypedDict, total=False):
+    """The `AlertRuleUpdate` object."""
+
+    name: DisplayName
+    enabled: bool
+    severity: AlertSeverity
+    domainIds: AlertRuleDomainIds
+    params: AlertRuleParams
+
+
+class AlertRuleEnvelope(TypedDict):
+    """The `AlertRuleEnvelope` object."""
+
+    success: bool
+    data: AlertRuleEnvelopeData
+
+
+class AlertRuleEnvelopeData(TypedDict):
+    """The `AlertRuleEnvelopeData` object."""
+
+    rule: AlertRule
+
+
+class AlertRuleListEnvelope(TypedDict):
+    """The `AlertRuleListEnvelope` object."""
+
+    success: bool
+    data: AlertRuleListEnvelopeData
+
+
+class AlertRuleListEnvelopeData(TypedDict):
+    """The `AlertRuleListEnvelopeData` object."""
+
+    rules: list[AlertRule]
+    pagination: Pagination
+
+
+class Alert(TypedDict):
+    """The `Alert` object."""
+
+    id: str
+    organizationId: str
+    # The rule that opened it (which may since have been deleted).
+    ruleId: str
+    domainId: str
+    domain: Optional[str]
+    type: AlertType
+    severity: AlertSeverity
+    # What within the domain the condition is about (empty for the domain as a whole): the record (spf,
+    # dkim:selector1), the issue code, the sending IP, the reporter. One unresolved alert per rule, domain and
+    # subject.
+    subject: str
+    status: Literal["open", "acknowledged", "resolved"]
+    message: str
+    # The figures or the diff: dmarc_failure {passRate, threshold, messages, dmarcPass, windowDays, from, to};
+    # dns_record_changed {record, selector, change, before, after}; dns_error {code, issue, spfLookups,
+    # threshold}; policy_weakened {before, after}; reports_stopped {reporter, reports, lastReceivedAt,
+    # silentHours, hours}; new_source {sourceIp, messages, dmarcFail, reportId}.
+    details: dict[str, Any]
+    triggeredAt: Timestamp
+    lastSeenAt: Timestamp
+    acknowledgedAt: NullableTimestamp
+    # User ID.
+    acknowledgedBy: Optional[str]
+    resolvedAt: NullableTimestamp
+    # User ID; null when the condition cleared by itself.
+    resolvedBy: Optional[str]
+    # Why it was resolved.
+    resolution: Optional[str]
+
+
+class AlertEnvelope(TypedDict):
+    """The `AlertEnvelope` object."""
+
+    success: bool
+    data: AlertEnvelopeData
+
+
+class AlertEnvelopeData(TypedDict):
+    """The `AlertEnvelopeData` object."""
+
+    alert: Alert
+
+
+class AlertListEnvelope(TypedDict):
+    """The `AlertListEnvelope` object."""
+
+    success: bool
+    data: AlertListEnvelopeData
+
+
+class AlertListEnvelopeData(TypedDict):
+    """The `AlertListEnvelopeData` object."""
+
+    alerts: list[Alert]
+    pagination: Pagination
+
+
+class RecordChange(TypedDict):
+    """The `RecordChange` object."""
+
+    id: str
+    domainId: str
+    # The scan that saw the change.
+    scanId: str
+    # The scan before it.
+    previousScanId: Optional[str]
+    changedAt: Timestamp
+    record: RecordKind
+    # DKIM changes only.
+    selector: Optional[str]
+    change: Literal["appeared", "changed", "vanished"]
+    before: Optional[str]
+    after: Optional[str]
+
+
+class RecordChangeListEnvelope(TypedDict):
+    """The `RecordChangeListEnvelope` object."""
+
+    success: bool
+    data: RecordChangeListEnvelopeData
+
+
+class RecordChangeListEnvelopeData(TypedDict):
+    """The `RecordChangeListEnvelopeData` object."""
+
+    changes: list[RecordChange]
+    pagination: Pagination
+
+
 Timestamp = str
 NullableTimestamp = Optional[str]
 OrganizationIdValue = str
@@ -1284,3 +1728,41 @@ DkimSelectorName = str
 PartStatus = Literal["ok", "not_found", "error"]
 Messages = list[str]
 Rate = Optional[float]
+WebhookEventType = Literal[
+    "domain.verified",
+    "domain.scan.completed",
+    "alert.triggered",
+    "alert.resolved",
+    "report.received",
+    "webhook.test",
+]
+SubscribableEventType = Literal[
+    "domain.verified",
+    "domain.scan.completed",
+    "alert.triggered",
+    "alert.resolved",
+    "report.received",
+]
+WebhookUrl = str
+WebhookCreateDescription = Optional[WebhookCreateDescription]
+WebhookUpdateDescription = Optional[WebhookUpdateDescription]
+DeliveryStatus = Literal["pending", "succeeded", "failed"]
+RecordKind = Literal["dmarc", "spf", "dkim", "mx", "mta_sts", "tls_rpt"]
+AlertType = Literal[
+    "dmarc_failure",
+    "dns_record_changed",
+    "dns_error",
+    "policy_weakened",
+    "reports_stopped",
+    "new_source",
+]
+AlertRuleType = Literal[
+    "dmarc_pass_rate",
+    "dns_record_changed",
+    "dns_error",
+    "policy_weakened",
+    "reports_stopped",
+    "new_source",
+]
+AlertSeverity = Literal["info", "warning", "critical"]
+AlertRuleDomainIds = Optional[list[str]]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from .alert_rules import AlertRules, AlertRulesWithRawResponse, AsyncAlertRules, AsyncAlertRulesWithRawResponse
+from .alerts import Alerts, AlertsWithRawResponse, AsyncAlerts, AsyncAlertsWithRawResponse
+from .deliveries import AsyncDeliveries, AsyncDeliveriesWithRawResponse, Deliveries, DeliveriesWithRawResponse
 from .domains import AsyncDomains, AsyncDomainsWithRawResponse, Domains, DomainsWithRawResponse
 from .health import AsyncHealth, AsyncHealthWithRawResponse, Health, HealthWithRawResponse
 from .me import AsyncMe, AsyncMeWithRawResponse, Me, MeWithRawResponse
@@ -20,6 +23,16 @@ from .tokens import AsyncTokens, AsyncTokensWithRawResponse, Tokens, TokensWithR
 from .webhooks import AsyncWebhooks, AsyncWebhooksWithRawResponse, Webhooks, WebhooksWithRawResponse
 
 __all__ = [
+    "AlertRules",
+    "AlertRulesWithRawResponse",
+    "Alerts",
+    "AlertsWithRawResponse",
+    "AsyncAlertRules",
+    "AsyncAlertRulesWithRawResponse",
+    "AsyncAlerts",
+    "AsyncAlertsWithRawResponse",
+    "AsyncDeliveries",
+    "AsyncDeliveriesWithRawResponse",
     "AsyncDomains",
     "AsyncDomainsWithRawResponse",
     "AsyncHealth",
@@ -38,6 +51,8 @@ __all__ = [
     "AsyncTokensWithRawResponse",
     "AsyncWebhooks",
     "AsyncWebhooksWithRawResponse",
+    "Deliveries",
+    "DeliveriesWithRawResponse",
     "Domains",
     "DomainsWithRawResponse",
     "Health",
