@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 BOOTSTRAP_EMAIL ?= owner@example.com
 BOOTSTRAP_ORG ?= My Organization
+CONSOLE_STAMP := console/node_modules/.installed-stamp
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
+	console console-deps console-screenshots chromium \
 	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-abuse fleet-test clean
 
 help: ## list the targets
@@ -42,7 +44,7 @@ unit: $(STAMP) ## the pytest suite only
 contract: $(STAMP) ## spec validation and schemathesis only
 	$(BIN)/pytest -q contract_tests
 
-test: lint typecheck unit ## everything CI runs on SQLite: lint, types, tests, contract tests
+test: lint typecheck console-deps chromium unit ## everything CI runs on SQLite: lint, types, tests (browser tests of the console included), contract tests
 
 check: test ## alias of test
 
@@ -58,6 +60,24 @@ fuzz-live: $(STAMP) ## schemathesis CLI against URL with throwaway TOKEN and STR
 
 coverage-report: $(STAMP) ## per operationId: handler in serve, seeded 2xx on the mock, 2xx while fuzzed, SDKs
 	$(BIN)/python -m contract_tests.coverage
+
+# The web console (console/): built ahead into sentinel/web/console_dist, which is committed and
+# shipped in the package, so `make run` needs no Node; tests/console checks the build matches.
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+console-deps: $(CONSOLE_STAMP) ## npm ci in console/ (Vite, Preact, TypeScript, playwright-core)
+
+console: $(CONSOLE_STAMP) ## rebuild the console into sentinel/web/console_dist (commit the result)
+	cd console && npm run build
+
+chromium: ## Debian's chromium for the browser tests (apt-get when missing)
+	@command -v chromium >/dev/null || { echo "installing chromium (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+console-screenshots: $(STAMP) $(CONSOLE_STAMP) chromium ## browser tests of the console; screenshots of every screen in build/console-screenshots/
+	$(BIN)/pytest -q -s tests/console/test_console_browser.py
+	@echo "screenshots: $(CURDIR)/build/console-screenshots/"
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
