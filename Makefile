@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 BENCH_VENV := .venv-bench
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+SDK_JS := sdk/js
+SDK_JS_STAMP := $(SDK_JS)/node_modules/.installed-stamp
 BOOTSTRAP_EMAIL ?= owner@example.com
 BOOTSTRAP_ORG ?= My Organization
 CONSOLE_STAMP := console/node_modules/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test check lint typecheck unit contract test-postgres fuzz fuzz-live coverage-report \
+.PHONY: help install run migrate test check lint typecheck unit contract sdk-js-test test-postgres fuzz fuzz-live coverage-report \
 	console console-deps console-screenshots chromium \
 	bench bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation bench-abuse fleet-test clean
 
@@ -44,7 +46,14 @@ unit: $(STAMP) ## the pytest suite only
 contract: $(STAMP) ## spec validation and schemathesis only
 	$(BIN)/pytest -q contract_tests
 
-test: lint typecheck console-deps chromium unit ## everything CI runs on SQLite: lint, types, tests (browser tests of the console included), contract tests
+$(SDK_JS_STAMP): $(SDK_JS)/package-lock.json $(SDK_JS)/package.json
+	cd $(SDK_JS) && npm ci --no-audit --no-fund
+	touch $@
+
+sdk-js-test: $(STAMP) $(SDK_JS_STAMP) ## the JS SDK (sdk/js): npm ci when stale, then its tests against a mock (build and generated files checked)
+	cd $(SDK_JS) && npm test
+
+test: lint typecheck console-deps chromium unit sdk-js-test ## everything CI runs on SQLite: lint, types, tests (the console's browser tests included), contract tests, the JS SDK's tests
 
 check: test ## alias of test
 
@@ -112,4 +121,4 @@ bench-abuse: $(STAMP) ## the hardening probes on a live server: statuses, peak R
 bench: bench-api bench-scan bench-reports bench-ratelimit bench-mock bench-starvation ## every benchmark
 
 clean: ## remove virtual environments and caches
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache $(SDK_JS)/node_modules

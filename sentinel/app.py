@@ -36,6 +36,7 @@ from sentinel.web import errors as web_errors
 from sentinel.web.admission import Admission, AdmitBeforeBody
 from sentinel.web.body import BodyLimits
 from sentinel.web.console import ConsoleAssets
+from sentinel.web.cors import Cors
 from sentinel.web.executors import Blocking, ThreadPort, in_thread_pool, inline
 from sentinel.web.health import HealthProbe
 from sentinel.web.middleware import SentinelMiddleware
@@ -243,4 +244,7 @@ def create_app(
     # The console's built files at / and /assets/ (sentinel/web/console.py), then the spec documents.
     inner = SentinelMiddleware(ConsoleAssets(SpecDocuments(app, documents)), services)
     # Outside everything, so even the body-size refusals get X-RateLimit-* headers.
-    return RateLimitHeaders(inner, services.limiter, settings.trusted_proxies)
+    limited = RateLimitHeaders(inner, services.limiter, settings.trusted_proxies)
+    # Outside that, so a browser can read every answer to an allowed origin, errors included.
+    origins = settings.allowed_origins()
+    return Cors(limited, origins) if origins else limited

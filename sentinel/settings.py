@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from sentinel.errors import ValidationError
 from sentinel.net.policy import parse_networks
@@ -75,6 +76,8 @@ class Settings:
     scans_per_organization: int = 4
     uploads_per_organization: int = 2
     uploads_in_flight: int = 4
+    # Origins whose pages may call the API from a browser (CORS), e.g. "https://console.example.com"; "*" any.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def database_pool_size(self) -> int:
@@ -112,6 +115,23 @@ class Settings:
             raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
         # Fail at start-up, not at the first fetch, on an allow-list entry that is no network.
         parse_networks(self.allowed_target_networks)
+        self.allowed_origins()
+
+    def allowed_origins(self) -> frozenset[str]:
+        """`cors_origins` as browsers send an Origin (`scheme://host[:port]`, lower-case), or `*`.
+
+        Raises ValidationError for an entry that is neither, so a typo fails at start-up.
+        """
+        origins: set[str] = set()
+        for value in self.cors_origins:
+            parts = urlsplit(value)
+            extra = parts.path or parts.query or parts.fragment
+            if value != "*" and (parts.scheme not in ("http", "https") or not parts.hostname or extra):
+                raise ValidationError(
+                    f"MAILSENTINEL_CORS_ORIGINS: {value!r} is not an origin such as https://console.example.com, nor *."
+                )
+            origins.add(value.lower())
+        return frozenset(origins)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
@@ -210,6 +230,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("uploads_per_organization", "int", "report uploads in flight per organization (429 beyond)",
              SERVERS),
     Variable("uploads_in_flight", "int", "report uploads in flight per process (503 beyond)", SERVERS),
+    Variable("cors_origins", "list", "comma-separated origins whose pages may call the API from a browser "
+             "(CORS), e.g. `https://console.example.com`; `*` for any (tokens are never cookies)", SERVERS),
     Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
 )
 

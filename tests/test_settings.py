@@ -67,7 +67,13 @@ def test_every_field_is_read_from_exactly_one_variable() -> None:
 
 SAMPLES = {"text": "x-value", "list": "a, b,,c", "int": "4711", "float": "1.5"}
 PARSED = {"text": "x-value", "list": ("a", "b", "c"), "int": 4711, "float": 1.5}
-CHECKED = {"allowed_target_networks": ("127.0.0.0/8, ::1,,192.0.2.0/24", ("127.0.0.0/8", "::1", "192.0.2.0/24"))}
+CHECKED = {
+    "allowed_target_networks": ("127.0.0.0/8, ::1,,192.0.2.0/24", ("127.0.0.0/8", "::1", "192.0.2.0/24")),
+    "cors_origins": (
+        "https://console.example.com, http://127.0.0.1:5173,,*",
+        ("https://console.example.com", "http://127.0.0.1:5173", "*"),
+    ),
+}
 
 
 @pytest.mark.parametrize("var", VARIABLES, ids=lambda v: v.name)

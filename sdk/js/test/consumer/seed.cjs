@@ -1,0 +1,9 @@
+const { MailSentinel } = require('@mailsentinel/sdk');
+(async () => {
+  const client = new MailSentinel({ apiKey: process.env.MAILSENTINEL_API_KEY });
+  const domains = await client.domains.list('org_123');
+  console.log(JSON.stringify(domains.data.map((d) => d.domain)));
+})().catch((error) => {
+  console.error(`${error.name} ${error.status} ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+// Webhook verification against signatures made by the `standardwebhooks` package (the reference
+// implementation of Standard Webhooks v1), and the reference verifier against ours.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import { MailSentinel, WebhookVerificationError, verifyWebhook } from '../dist/index.mjs';
+
+const secret = `whsec_${randomBytes(24).toString('base64')}`;
+const reference = new Webhook(secret);
+const event = {
+  id: 'evt_0000000000000000000001',
+  event: 'domain.verified',
+  timestamp: '2026-01-15T10:00:00Z',
+  data: { domain: { id: 'dom_1', domain: 'example.com' } },
+};
+const payload = JSON.stringify(event);
+
+function signed(body = payload, at = new Date(), id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W') {
+  const timestamp = Math.floor(at.getTime() / 1000);
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': reference.sign(id, new Date(timestamp * 1000), body),
+  };
+}
+
+test('a delivery signed by standardwebhooks verifies and parses', async () => {
+  const headers = signed();
+  assert.deepEqual(await verifyWebhook(payload, headers, secret), event);
+  assert.deepEqual(await verifyWebhook(new TextEncoder().encode(payload), new Headers(headers), secret), event);
+  // Node's req.headers may keep any letter case.
+  const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
+  assert.deepEqual(await verifyWebhook(payload, upper, secret), event);
+  // standardwebhooks agrees on the same input.
+  assert.deepEqual(reference.verify(payload, headers), event);
+});
+
+test('client.webhooks.verify uses the given secret or the client option', async () => {
+  const headers = signed();
+  const client = new MailSentinel({ apiKey: 'ms_live_x', baseURL: 'http://127.0.0.1:9', webhookSecret: secret });
+  assert.deepEqual(await client.webhooks.verify(payload, headers), event);
+  const other = new MailSentinel({ apiKey: 'ms_live_x', baseURL: 'http://127.0.0.1:9' });
+  assert.deepEqual(await other.webhooks.verify(payload, headers, secret), event);
+});
+
+test('any one of several signatures may match (secret rotation)', async () => {
+  const headers = signed();
+  const old = new Webhook(`whsec_${randomBytes(24).toString('base64')}`);
+  const oldSignature = old.sign(headers['webhook-id'], new Date(Number(headers['webhook-timestamp']) * 1000), payload);
+  const both = { ...headers, 'webhook-signature': `${oldSignature} v2,ignored ${headers['webhook-signature']}` };
+  assert.deepEqual(await verifyWebhook(payload, both, secret), event);
+  await assert.rejects(verifyWebhook(payload, { ...headers, 'webhook-signature': oldSignature }, secret), WebhookVerificationError);
+});
+
+test('a changed body, id, timestamp or secret fails', async () => {
+  const headers = signed();
+  await assert.rejects(verifyWebhook(payload.replace('example.com', 'evil.com'), headers, secret), /No matching signature/);
+  await assert.rejects(verifyWebhook(payload, { ...headers, 'webhook-id': 'msg_other' }, secret), WebhookVerificationError);
+  const later = String(Number(headers['webhook-timestamp']) + 1);
+  await assert.rejects(verifyWebhook(payload, { ...headers, 'webhook-timestamp': later }, secret), WebhookVerificationError);
+  await assert.rejects(verifyWebhook(payload, headers, `whsec_${randomBytes(24).toString('base64')}`), WebhookVerificationError);
+});
+
+test('timestamps more than five minutes away fail either way; the tolerance can be set', async () => {
+  const now = Date.UTC(2026, 0, 15, 10, 0, 0);
+  const at = (seconds) => signed(payload, new Date(now + seconds * 1000));
+  assert.deepEqual(await verifyWebhook(payload, at(-299), secret, { now }), event);
+  assert.deepEqual(await verifyWebhook(payload, at(299), secret, { now: new Date(now) }), event);
+  await assert.rejects(verifyWebhook(payload, at(-301), secret, { now }), /too old/);
+  await assert.rejects(verifyWebhook(payload, at(301), secret, { now }), /too new/);
+  assert.deepEqual(await verifyWebhook(payload, at(-3000), secret, { now, toleranceSeconds: 3600 }), event);
+});
+
+test('missing headers and malformed values fail with WebhookVerificationError', async () => {
+  const headers = signed();
+  for (const name of Object.keys(headers)) {
+    const partial = { ...headers };
+    delete partial[name];
+    await assert.rejects(verifyWebhook(payload, partial, secret), /Missing/);
+  }
+  await assert.rejects(verifyWebhook(payload, { ...headers, 'webhook-timestamp': 'soon' }, secret), /Invalid webhook-timestamp/);
+  await assert.rejects(verifyWebhook(payload, { ...headers, 'webhook-signature': 'v1,***' }, secret), WebhookVerificationError);
+  await assert.rejects(verifyWebhook(payload, headers, 'whsec_***'), /not base64/);
+  const client = new MailSentinel({ apiKey: 'ms_live_x', baseURL: 'http://127.0.0.1:9' });
+  await assert.rejects(client.webhooks.verify(payload, headers), /No webhook secret/);
+});
+
+test('our signatures check out with the reference verifier too', async () => {
+  // Sign with Web Crypto the way a server would, verify with standardwebhooks.
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  const id = 'msg_ours';
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const hmac = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const signature = Buffer.from(await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(`${id}.${timestamp}.${payload}`)));
+  const headers = { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature.toString('base64')}` };
+  assert.deepEqual(reference.verify(payload, headers), event);
+  assert.deepEqual(await verifyWebhook(payload, headers, secret), event);
+});
