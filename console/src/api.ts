@@ -1,94 +1,52 @@
-// Every API call of the console goes through this module. Its resources and methods are the
+import { APIConnectionError, APIError, MailSentinel } from '@mailsentinel/sdk';
+
+// Every API call of the console goes through this module, and through the JS SDK
+// (@mailsentinel/sdk). Its resources and methods are the
 // JS SDK's (`x-sdk-method` of openapi.yaml, camelCased: client.domains.list(orgId),
 // client.tokens.create(...)); list methods answer pages with .data and .pagination, errors
 // carry .message/.code/.status. Screens import only from here.
 
-export type Role = 'owner' | 'admin' | 'member' | 'viewer';
-export type Scope = 'read' | 'write';
+// The API's types, generated from openapi.yaml by the SDK.
+import type {
+  Domain as SdkDomain, DomainDetail, DomainStats, Me as SdkMe, Member as SdkMember, Organization as SdkOrganization,
+  Report as SdkReport, ReportRecord as SdkReportRecord, ReportSummary as SdkReportSummary, Role as SdkRole,
+  ScanIssue, ScanResult, ScanSummary as SdkScanSummary, Scope as SdkScope, SeenRecord as SdkSeenRecord,
+  Source as SdkSource, SpfNode as SdkSpfNode, Token as SdkToken, TokenWithSecret as SdkTokenWithSecret,
+  Pagination as SdkPagination, ResponseData,
+} from '@mailsentinel/sdk';
 
-export interface Pagination { page: number; limit: number; total: number; totalPages: number }
+export type Role = SdkRole;
+export type Scope = SdkScope;
+export type Pagination = SdkPagination;
 export interface Page<T> { data: T[]; pagination: Pagination }
+export type Me = SdkMe;
+export type Organization = SdkOrganization;
+export type Member = SdkMember;
+export type SeenRecord = SdkSeenRecord;
+export type Domain = SdkDomain & Partial<Pick<DomainDetail, 'dmarcRecords' | 'spfRecords' | 'dkimRecords'>>;
+export type Issue = ScanIssue;
+export type SpfNode = SdkSpfNode;
+export type Scan = ScanResult & { id?: string; domainId?: string };
+export type ScanSummary = SdkScanSummary;
+/** What POST /verify answers: the domain, and what the TXT look-up found. */
+export type Verification = ResponseData<'verify_domain'>;
+export type Stats = DomainStats;
+export type Source = SdkSource;
+export type ReportSummary = SdkReportSummary;
+export type ReportRecord = SdkReportRecord;
+export type Report = SdkReport;
+export type Token = SdkToken;
+export type TokenWithSecret = SdkTokenWithSecret;
 
-export interface Me {
-  user: { id: string; email: string; name: string | null };
-  memberships: { organization: { id: string; name: string; plan: string }; role: Role; joinedAt: string }[];
-  token: { id: string; organizationId: string; scopes: Scope[] };
-}
-export interface Organization {
-  id: string; name: string; plan: string; role: Role; memberCount: number; domainCount: number;
-}
-export interface Member { userId: string; email: string; name: string | null; role: Role; joinedAt: string }
-export interface SeenRecord { record: string; selector?: string; firstSeen: string; lastSeen: string; current: boolean }
-export interface Domain {
-  id: string; organizationId: string; domain: string; unicodeDomain: string; description?: string | null;
-  verified: boolean; verifiedAt: string | null;
-  verification: { recordType: string; recordName: string; recordValue: string };
-  dkimSelectors: string[]; learnedDkimSelectors: string[]; createdAt: string;
-  dmarcRecords?: SeenRecord[]; spfRecords?: SeenRecord[]; dkimRecords?: SeenRecord[];
-}
-export interface Issue { severity: 'error' | 'warning' | 'info'; code: string; message: string }
-export interface SpfNode {
-  domain: string; via: string; qualifier: string | null; record: string | null; status: string;
-  error: string | null; dnsLookups: number; voidLookups: number; children: SpfNode[];
-}
-// The scan object is large (see openapi.yaml Scan); the console reads these parts and shows
-// the rest generically.
-export interface Scan {
-  id: string; domainId: string; domain: string; scannedAt: string; durationMs: number;
-  issues: Issue[];
-  dmarc: Record<string, unknown> & { found: boolean; record: string | null; policy: string | null; errors: string[]; warnings: string[] };
-  spf: Record<string, unknown> & {
-    found: boolean; record: string | null; dnsLookups: number; dnsLookupLimit: number; voidLookups: number;
-    includeTree: SpfNode | null; errors: string[]; warnings: string[];
-  };
-  dkim: Record<string, unknown> & {
-    selectors: { selector: string; found: boolean; keyType: string | null; keyBits: number | null; revoked: boolean; errors: string[]; warnings: string[] }[];
-    errors: string[]; warnings: string[];
-  };
-  [part: string]: unknown;
-}
-/** One entry of a domain's scan list (GET /api/domains/{id}/scans); the full scan is scans.get(id). */
-export interface ScanSummary {
-  id: string; domainId: string; domain: string; scannedAt: string; durationMs: number;
-  dmarcPolicy: string | null; spfValid: boolean | null; spfDnsLookups: number | null; errorCount: number; warningCount: number;
-}
 export function summarize(scan: Scan): ScanSummary {
   return {
-    id: scan.id, domainId: scan.domainId, domain: scan.domain, scannedAt: scan.scannedAt, durationMs: scan.durationMs,
+    id: scan.id ?? '', domainId: scan.domainId ?? '', domain: scan.domain, scannedAt: scan.scannedAt, durationMs: scan.durationMs,
     dmarcPolicy: scan.dmarc.found ? scan.dmarc.policy : null, spfValid: scan.spf.found ? Boolean(scan.spf.valid) : null,
     spfDnsLookups: scan.spf.dnsLookups, errorCount: scan.issues.filter((i) => i.severity === 'error').length,
     warningCount: scan.issues.filter((i) => i.severity === 'warning').length,
-  };
+  } as ScanSummary;
 }
-export interface Verification {
-  domain: Domain;
-  verification: { verified: boolean; status: string; message: string; recordName: string; expectedValue: string; foundValues: string[] };
-}
-export interface Tallies {
-  messages: number; dmarcPass: number; dmarcFail: number; dmarcPassRate: number | null;
-  dkimAlignedRate: number | null; spfAlignedRate: number | null;
-}
-export interface Stats {
-  domainId: string; domain: string; summary: Tallies & { reports: number };
-  timeSeries: (Tallies & { date: string; reports: number })[];
-  reporters: (Tallies & { reporter: string; reports: number })[];
-}
-export interface Source extends Tallies { sourceIp: string; headerFromDomains: string[]; dkimDomains: string[]; firstSeen: string; lastSeen: string }
-export interface ReportSummary {
-  id: string; domainId: string; domain: string; reportId: string; orgName: string; email: string;
-  dateRange: { begin: string; end: string }; recordCount: number; messageCount: number; dmarcPassCount: number;
-  skippedCount: number; receivedAt: string; policyPublished: Record<string, unknown>;
-}
-export interface ReportRecord {
-  sourceIp: string; count: number; disposition: string; dkim: string; spf: string; dmarcPass: boolean;
-  headerFrom: string; envelopeFrom?: string | null;
-}
-export interface Report extends ReportSummary { records: ReportRecord[] }
-export interface Token {
-  id: string; name: string; organizationId: string; scopes: Scope[]; hint: string; status: string;
-  createdAt: string; lastUsedAt: string | null; expiresAt: string | null; revokedAt: string | null; rotatedAt: string | null;
-}
-export interface TokenWithSecret extends Token { token: string }
+
 export interface Webhook {
   id: string; url: string; description?: string | null; events: string[]; enabled: boolean;
   disabledReason?: string | null; createdAt: string; secret?: string;
@@ -128,7 +86,6 @@ export class NotAvailableError extends ApiError {
 }
 
 type Query = Record<string, string | number | boolean | undefined | null>;
-interface CallOptions { query?: Query; json?: unknown; body?: BodyInit; contentType?: string }
 
 // The rate-limit window of the latest answer (X-RateLimit-*), for the plan screen.
 let lastRateLimit: RateLimit | null = null;
@@ -146,11 +103,6 @@ function recordRateLimit(headers: Headers): void {
   if (limit === null || remaining === null || reset === null) return;
   lastRateLimit = { limit: Number(limit), remaining: Number(remaining), reset: Number(reset) };
   for (const listener of rateListeners) listener(lastRateLimit);
-}
-
-function pageOf<T>(data: Record<string, unknown>, key?: string): Page<T> {
-  const items = key ? data[key] : Object.entries(data).find(([k, v]) => k !== 'pagination' && Array.isArray(v))?.[1];
-  return { data: (items ?? []) as T[], pagination: data.pagination as Pagination };
 }
 
 function oneOf<T>(data: Record<string, unknown>, key: string): T {
@@ -186,7 +138,7 @@ export interface Client {
   };
   scans: { get(scanId: string): Promise<Scan> };
   reports: {
-    upload(orgId: string, data: Blob): Promise<{ report: Report; duplicate: boolean }>;
+    upload(orgId: string, data: Blob): Promise<{ report: ReportSummary; duplicate: boolean }>;
     list(query?: Query): Promise<Page<ReportSummary>>;
     get(reportId: string, query?: Query): Promise<{ report: Report; pagination: Pagination }>;
     delete(reportId: string): Promise<unknown>;
@@ -219,133 +171,121 @@ export interface Client {
   };
 }
 
-const enc = encodeURIComponent;
+type Sdk = InstanceType<typeof MailSentinel>;
+type AnyMethod = (...args: unknown[]) => Promise<unknown>;
 
-/** A client for this origin's API, authenticated with `token`. */
+/** The SDK's error (or a failed connection) as the console shows it: the envelope's message. */
+function translate(error: unknown, what?: string): unknown {
+  if (error instanceof APIError) {
+    if (what && error.status === 404 && error.message.startsWith('No such endpoint')) return new NotAvailableError(what);
+    return new ApiError(error.message, error.status, error.code, error.details, error.requestId);
+  }
+  if (error instanceof APIConnectionError) {
+    return new ApiError(`Cannot reach the server (${error.message}).`, 0, 'CONNECTION_ERROR');
+  }
+  return error;
+}
+
+async function run<T>(call: () => PromiseLike<T>, what?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw translate(error, what);
+  }
+}
+
+/** A list as the console uses it (the SDK's page has .data and .pagination). */
+async function page<T>(call: () => PromiseLike<{ data: unknown[]; pagination: Pagination }>, what?: string): Promise<Page<T>> {
+  const answer = await run(async () => call(), what);
+  return { data: answer.data as T[], pagination: answer.pagination };
+}
+
+/** A client for this origin's API, authenticated with `token`; every call goes through the SDK. */
 export function createClient(token: string): Client {
-  async function call(method: string, path: string, options: CallOptions = {}): Promise<Record<string, unknown>> {
-    const url = new URL(path, window.location.origin);
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, String(value));
-    }
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
-    let body: BodyInit | undefined = options.body;
-    if (options.json !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    } else if (options.contentType) {
-      headers['Content-Type'] = options.contentType;
-    }
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers, body, credentials: 'omit', referrerPolicy: 'no-referrer' });
-    } catch (error) {
-      throw new ApiError(`Cannot reach the server (${(error as Error).message}).`, 0, 'CONNECTION_ERROR');
-    }
+  // The rate-limit headers of every answer are recorded for the plan screen.
+  const recordingFetch: typeof fetch = async (input, init) => {
+    const response = await fetch(input, { ...init, credentials: 'omit', referrerPolicy: 'no-referrer' });
     recordRateLimit(response.headers);
-    let payload: { success?: boolean; data?: Record<string, unknown>; error?: { code: string; message: string; details?: { field: string; message: string }[]; requestId?: string } } | null = null;
-    try {
-      payload = await response.json();
-    } catch {
-      payload = null;
-    }
-    if (payload?.success === true) return payload.data ?? {};
-    const err = payload?.error;
-    if (err) throw new ApiError(err.message, response.status, err.code, err.details ?? [], err.requestId);
-    throw new ApiError(`The server answered ${response.status} ${response.statusText} without an error message.`, response.status, 'HTTP_ERROR');
-  }
+    return response;
+  };
+  // No retries: a person is waiting, and sees the error (with Retry-After's advice) at once.
+  const sdk: Sdk = new MailSentinel({ apiKey: token, baseURL: window.location.origin, maxRetries: 0, fetch: recordingFetch });
+  const q = (query: Query | undefined) => query as never;
 
-  // Operations of features a server may not have yet (webhooks, alerts, changes): its router
-  // answers "No such endpoint" for them, which the screens show as "not available".
-  async function optional(what: string, method: string, path: string, options?: CallOptions) {
-    try {
-      return await call(method, path, options);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404 && error.message.startsWith('No such endpoint')) {
-        throw new NotAvailableError(what);
-      }
-      throw error;
-    }
+  // Operations of features a server or this SDK build may not have yet (webhooks, alerts,
+  // record changes): a missing method, or the router's "No such endpoint", is "not available".
+  function optional(resource: string, method: string, what: string): AnyMethod {
+    const target = (sdk as unknown as Record<string, Record<string, unknown> | undefined>)[resource];
+    const fn = target?.[method];
+    if (typeof fn !== 'function') return () => Promise.reject(new NotAvailableError(what));
+    return (...args: unknown[]) => run(async () => (fn as AnyMethod).apply(target, args), what);
   }
+  const optionalPage = <T>(resource: string, method: string, what: string) =>
+    (...args: unknown[]) => page<T>(() => optional(resource, method, what)(...args) as Promise<{ data: unknown[]; pagination: Pagination }>, what);
+  const optionalOne = <T>(resource: string, method: string, what: string, key: string) =>
+    async (...args: unknown[]) => oneOf<T>((await optional(resource, method, what)(...args)) as Record<string, unknown>, key);
 
   return {
     token,
-    me: { get: async () => (await call('GET', '/api/me')) as unknown as Me },
+    me: { get: () => run(() => sdk.me.get()) as Promise<Me> },
     organizations: {
-      list: async (query) => pageOf(await call('GET', '/api/organizations', { query }), 'organizations'),
-      get: async (orgId) => oneOf(await call('GET', `/api/organizations/${enc(orgId)}`), 'organization'),
-      update: async (orgId, json) => oneOf(await call('PATCH', `/api/organizations/${enc(orgId)}`, { json }), 'organization'),
+      list: (query) => page(() => sdk.organizations.list(q(query))),
+      get: async (orgId) => (await run(() => sdk.organizations.get(orgId))).organization as Organization,
+      update: async (orgId, body) => (await run(() => sdk.organizations.update(orgId, body as never))).organization as Organization,
     },
     members: {
-      list: async (orgId, query) => pageOf(await call('GET', `/api/organizations/${enc(orgId)}/members`, { query }), 'members'),
-      add: async (orgId, json) => oneOf(await call('POST', `/api/organizations/${enc(orgId)}/members`, { json }), 'member'),
-      update: async (orgId, userId, json) =>
-        oneOf(await call('PATCH', `/api/organizations/${enc(orgId)}/members/${enc(userId)}`, { json }), 'member'),
-      remove: async (orgId, userId) => call('DELETE', `/api/organizations/${enc(orgId)}/members/${enc(userId)}`),
+      list: (orgId, query) => page(() => sdk.members.list(orgId, q(query))),
+      add: async (orgId, body) => (await run(() => sdk.members.add(orgId, body))).member as Member,
+      update: async (orgId, userId, body) => (await run(() => sdk.members.update(orgId, userId, body))).member as Member,
+      remove: (orgId, userId) => run(() => sdk.members.remove(orgId, userId)),
     },
     domains: {
-      listAll: async (query) => pageOf(await call('GET', '/api/domains', { query }), 'domains'),
-      list: async (orgId, query) => pageOf(await call('GET', `/api/organizations/${enc(orgId)}/domains`, { query }), 'domains'),
-      create: async (orgId, json) => oneOf(await call('POST', `/api/organizations/${enc(orgId)}/domains`, { json }), 'domain'),
-      get: async (id) => oneOf(await call('GET', `/api/domains/${enc(id)}`), 'domain'),
-      delete: async (id) => call('DELETE', `/api/domains/${enc(id)}`),
-      scan: async (id) => (await call('POST', `/api/domains/${enc(id)}/scan`)) as unknown as Scan,
-      scans: async (id, query) => pageOf(await call('GET', `/api/domains/${enc(id)}/scans`, { query }), 'scans'),
-      verify: async (id) => (await call('POST', `/api/domains/${enc(id)}/verify`)) as unknown as Verification,
-      stats: async (id, query) => (await call('GET', `/api/domains/${enc(id)}/stats`, { query })) as unknown as Stats,
-      sources: async (id, query) => pageOf(await call('GET', `/api/domains/${enc(id)}/sources`, { query }), 'sources'),
-      changes: async (id, query) => pageOf(await optional('Record changes', 'GET', `/api/domains/${enc(id)}/changes`, { query })),
+      listAll: (query) => page(() => sdk.domains.listAll(q(query))),
+      list: (orgId, query) => page(() => sdk.domains.list(orgId, q(query))),
+      create: async (orgId, body) => (await run(() => sdk.domains.create(orgId, body))).domain as Domain,
+      get: async (id) => (await run(() => sdk.domains.get(id))).domain as Domain,
+      delete: (id) => run(() => sdk.domains.delete(id)),
+      scan: (id) => run(() => sdk.domains.scan(id)) as Promise<Scan>,
+      scans: (id, query) => page(() => sdk.domains.scans(id, q(query))),
+      verify: (id) => run(() => sdk.domains.verify(id)) as Promise<Verification>,
+      stats: (id, query) => run(() => sdk.domains.stats(id, q(query))) as Promise<Stats>,
+      sources: (id, query) => page(() => sdk.domains.sources(id, q(query))),
+      changes: optionalPage('domains', 'changes', 'Record changes'),
     },
-    scans: { get: async (id) => (await call('GET', `/api/scans/${enc(id)}`)) as unknown as Scan },
+    scans: { get: (id) => run(() => sdk.scans.get(id)) as Promise<Scan> },
     reports: {
-      upload: async (orgId, data) =>
-        (await call('POST', `/api/organizations/${enc(orgId)}/reports`, {
-          body: data,
-          contentType: await reportMediaType(data),
-        })) as unknown as { report: Report; duplicate: boolean },
-      list: async (query) => pageOf(await call('GET', '/api/reports', { query }), 'reports'),
-      get: async (id, query) => (await call('GET', `/api/reports/${enc(id)}`, { query })) as unknown as { report: Report; pagination: Pagination },
-      delete: async (id) => call('DELETE', `/api/reports/${enc(id)}`),
+      upload: (orgId, data) => run(() => sdk.reports.upload(orgId, data)),
+      list: (query) => page(() => sdk.reports.list(q(query))),
+      get: (id, query) => run(() => sdk.reports.get(id, q(query))) as Promise<{ report: Report; pagination: Pagination }>,
+      delete: (id) => run(() => sdk.reports.delete(id)),
     },
     tokens: {
-      list: async (query) => pageOf(await call('GET', '/api/tokens', { query }), 'tokens'),
-      create: async (json) => oneOf(await call('POST', '/api/tokens', { json }), 'token'),
-      get: async (id) => oneOf(await call('GET', `/api/tokens/${enc(id)}`), 'token'),
-      revoke: async (id) => oneOf(await call('DELETE', `/api/tokens/${enc(id)}`), 'token'),
-      rotate: async (id) => oneOf(await call('POST', `/api/tokens/${enc(id)}/rotate`), 'token'),
+      list: (query) => page(() => sdk.tokens.list(q(query))),
+      create: async (body) => (await run(() => sdk.tokens.create(body))).token as TokenWithSecret,
+      get: async (id) => (await run(() => sdk.tokens.get(id))).token as Token,
+      revoke: async (id) => (await run(() => sdk.tokens.revoke(id))).token as Token,
+      rotate: async (id) => (await run(() => sdk.tokens.rotate(id))).token as TokenWithSecret,
     },
     webhooks: {
-      list: async (orgId, query) => pageOf(await optional('Webhooks', 'GET', `/api/organizations/${enc(orgId)}/webhooks`, { query }), 'webhooks'),
-      create: async (orgId, json) => oneOf(await optional('Webhooks', 'POST', `/api/organizations/${enc(orgId)}/webhooks`, { json }), 'webhook'),
-      get: async (id) => oneOf(await optional('Webhooks', 'GET', `/api/webhooks/${enc(id)}`), 'webhook'),
-      update: async (id, json) => oneOf(await optional('Webhooks', 'PATCH', `/api/webhooks/${enc(id)}`, { json }), 'webhook'),
-      delete: async (id) => optional('Webhooks', 'DELETE', `/api/webhooks/${enc(id)}`),
-      test: async (id) => oneOf(await optional('Webhooks', 'POST', `/api/webhooks/${enc(id)}/test`), 'delivery'),
-      rotateSecret: async (id) => optional('Webhooks', 'POST', `/api/webhooks/${enc(id)}/rotate-secret`),
+      list: optionalPage('webhooks', 'list', 'Webhooks'),
+      create: optionalOne('webhooks', 'create', 'Webhooks', 'webhook'),
+      get: optionalOne('webhooks', 'get', 'Webhooks', 'webhook'),
+      update: optionalOne('webhooks', 'update', 'Webhooks', 'webhook'),
+      delete: optional('webhooks', 'delete', 'Webhooks'),
+      test: optionalOne('webhooks', 'test', 'Webhooks', 'delivery'),
+      rotateSecret: optional('webhooks', 'rotateSecret', 'Webhooks') as Client['webhooks']['rotateSecret'],
     },
     deliveries: {
-      list: async (id, query) => pageOf(await optional('Webhook deliveries', 'GET', `/api/webhooks/${enc(id)}/deliveries`, { query }), 'deliveries'),
-      get: async (id, dlv) => oneOf(await optional('Webhook deliveries', 'GET', `/api/webhooks/${enc(id)}/deliveries/${enc(dlv)}`), 'delivery'),
-      redeliver: async (id, dlv) =>
-        oneOf(await optional('Webhook deliveries', 'POST', `/api/webhooks/${enc(id)}/deliveries/${enc(dlv)}/redeliver`), 'delivery'),
+      list: optionalPage('deliveries', 'list', 'Webhook deliveries'),
+      get: optionalOne('deliveries', 'get', 'Webhook deliveries', 'delivery'),
+      redeliver: optionalOne('deliveries', 'redeliver', 'Webhook deliveries', 'delivery'),
     },
     alerts: {
-      list: async (orgId, query) => pageOf(await optional('Alerts', 'GET', `/api/organizations/${enc(orgId)}/alerts`, { query }), 'alerts'),
-      acknowledge: async (id) => oneOf(await optional('Alerts', 'POST', `/api/alerts/${enc(id)}/acknowledge`), 'alert'),
-      resolve: async (id) => oneOf(await optional('Alerts', 'POST', `/api/alerts/${enc(id)}/resolve`), 'alert'),
+      list: optionalPage('alerts', 'list', 'Alerts'),
+      acknowledge: optionalOne('alerts', 'acknowledge', 'Alerts', 'alert'),
+      resolve: optionalOne('alerts', 'resolve', 'Alerts', 'alert'),
     },
-  };
-}
-
-/** The media type of a report file, from its first bytes (gzip, zip, e-mail) or else XML. */
-export async function reportMediaType(data: Blob): Promise<string> {
-  const head = new Uint8Array(await data.slice(0, 512).arrayBuffer());
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'application/gzip';
-  if (head[0] === 0x50 && head[1] === 0x4b) return 'application/zip';
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(head).trimStart();
-  if (text.startsWith('<')) return 'application/xml';
-  if (/^[A-Za-z-]+:/.test(text)) return 'message/rfc822';
-  return 'application/xml';
+  } as Client;
 }
 
 /** Whether an error means the feature is absent on this server. */

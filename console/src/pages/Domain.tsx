@@ -37,7 +37,7 @@ function SpfTree({ node }: { node: SpfNode }) {
       </span>
       {node.record && <div class="record"><code>{node.record}</code></div>}
       {node.error && <div class="error-text">{node.error}</div>}
-      {node.children.length > 0 && <ul>{node.children.map((c, i) => <SpfTree key={`${c.domain}-${i}`} node={c} />)}</ul>}
+      {node.children.length > 0 && <ul>{(node.children as unknown as SpfNode[]).map((c, i) => <SpfTree key={`${c.domain}-${i}`} node={c} />)}</ul>}
     </li>
   );
 }
@@ -97,7 +97,7 @@ export function ScanView({ scan }: { scan: Scan }) {
           {spf.includeTree && (
             <details open={spf.includeTree.children.length > 0 && spf.includeTree.children.length < 12}>
               <summary>Include tree</summary>
-              <ul class="spf-tree"><SpfTree node={spf.includeTree} /></ul>
+              <ul class="spf-tree"><SpfTree node={spf.includeTree as unknown as SpfNode} /></ul>
             </details>
           )}
           <Messages part={spf} />

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Report } from '../api';
+import type { ReportSummary } from '../api';
 import { allows, useSession } from '../session';
 import { go, href } from '../router';
 import { Badge, ConfirmButton, count, ErrorMessage, Loading, Pager, percent, Section, Show, useAction, useLoad, when } from '../ui';
@@ -7,7 +7,7 @@ import { Badge, ConfirmButton, count, ErrorMessage, Loading, Pager, percent, Sec
 function Upload({ onUploaded }: { onUploaded(): void }) {
   const session = useSession();
   const [dragging, setDragging] = useState(false);
-  const [results, setResults] = useState<{ name: string; report?: Report; duplicate?: boolean; error?: unknown }[]>([]);
+  const [results, setResults] = useState<{ name: string; report?: ReportSummary; duplicate?: boolean; error?: unknown }[]>([]);
   const action = useAction(async (files: File[]) => {
     for (const file of files) {
       try {
@@ -100,7 +100,7 @@ export function ReportPage({ reportId }: { reportId: string }) {
             <h1 tabIndex={-1}>Report from {r.orgName || r.email}</h1>
             <Section title="Summary" id="summary">
               <dl class="kv">
-                <dt>Domain</dt><dd><a href={href('domains', r.domainId)}>{r.domain}</a></dd>
+                <dt>Domain</dt><dd>{r.domainId ? <a href={href('domains', r.domainId)}>{r.domain}</a> : r.domain}</dd>
                 <dt>Reporter</dt><dd>{r.orgName} &lt;{r.email}&gt;</dd>
                 <dt>Report id</dt><dd><code>{r.reportId}</code></dd>
                 <dt>Period</dt><dd>{when(r.dateRange.begin)} – {when(r.dateRange.end)}</dd>
