@@ -116,8 +116,9 @@ test(`console against ${MODE}`, async (t) => {
       assert.match(csp, /script-src 'self'(;|$)/);
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
       await page.getByLabel('API token').waitFor();
-      const rendered = await page.evaluate(() => performance.now());
-      console.log(`# first render (sign-in form) on ${MODE}: ${rendered.toFixed(0)} ms after navigation start`);
+      const rendered = await page.evaluate(() => performance.getEntriesByName('console:first-render')[0]?.startTime);
+      assert.ok(rendered > 0, 'the console marks its first render');
+      console.log(`# first render of the console (sign-in form) on ${MODE}: ${rendered.toFixed(0)} ms after navigation start`);
       // The bundle as the server sends it (gzip): every script and style the page loaded.
       const sizes = await page.evaluate(() => performance.getEntriesByType('resource')
         .filter((e) => /\/assets\//.test(e.name)).map((e) => ({ name: e.name, transfer: e.transferSize, body: e.decodedBodySize })));
@@ -145,6 +146,25 @@ test(`console against ${MODE}`, async (t) => {
       assert.ok(await page.getByLabel('Organization').count());
       await page.getByTestId('domains-table').waitFor();
       await shot(page, '03-domains');
+    });
+
+    await t.test('the organization switcher shows another organization\'s domains', async () => {
+      const created = await api('/api/organizations', OWNER, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Second Org' }),
+      });
+      assert.equal(created.status, 201);
+      await page.reload();
+      const switcher = page.getByLabel('Organization');
+      await page.getByTestId('domains-table').waitFor();
+      await switcher.selectOption(created.body.data.organization.id);
+      await page.getByText('No domains yet').waitFor();
+      await switcher.selectOption(ORG);
+      await page.getByTestId('domains-table').waitFor();
+      // A reload of a signed-in tab: the time until the domains table is on screen.
+      await page.reload();
+      await page.getByTestId('domains-table').locator('tbody tr').first().waitFor();
+      const shown = await page.evaluate(() => performance.getEntriesByName('console:domains')[0]?.startTime);
+      console.log(`# signed-in reload to the domains list rendered on ${MODE}: ${shown.toFixed(0)} ms after navigation start`);
     });
 
     await t.test('add a domain and see its verification record; verify says what it found', async () => {

@@ -1,5 +1,6 @@
 import { render } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useErrorBoundary, useMemo, useRef, useState } from 'preact/hooks';
 import { createClient, type Client, type Me } from './api';
 import { forget, savedOrg, savedToken, saveOrg, saveToken, SessionContext, type Session } from './session';
 import { href, useRoute } from './router';
@@ -20,6 +21,8 @@ function App() {
   const [restoreError, setRestoreError] = useState<unknown>(null);
   const [orgId, setOrgId] = useState<string | null>(savedOrg());
 
+  // Time to first render, read by the browser tests (performance.getEntriesByName).
+  useEffect(() => { performance.mark('console:first-render'); }, []);
   useEffect(() => {
     const token = savedToken();
     if (!token) return;
@@ -123,9 +126,24 @@ function Shell({ session }: { session: Session }) {
           </ul>
         </nav>
       )}
-      <main id="main">{page}</main>
+      <main id="main"><Boundary key={route.join('/')}>{page}</Boundary></main>
     </>
   );
+}
+
+/** A screen that fails while rendering says so in words instead of leaving the page blank. */
+function Boundary({ children }: { children: ComponentChildren }) {
+  const [error, reset] = useErrorBoundary();
+  if (error) {
+    return (
+      <section class="card">
+        <h1 tabIndex={-1}>This screen could not be shown</h1>
+        <ErrorMessage error={error} />
+        <button type="button" onClick={reset}>Try again</button>
+      </section>
+    );
+  }
+  return <>{children}</>;
 }
 
 function pageFor(route: string[]) {

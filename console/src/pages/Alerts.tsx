@@ -14,9 +14,9 @@ function AlertRow({ alert, onChanged }: { alert: Alert; onChanged(a: Alert): voi
   return (
     <tr data-alert={alert.id}>
       <th scope="row">{alert.message}<div class="small muted"><code>{alert.type}</code>{alert.domainId ? <> · <a href={href('domains', String(alert.domainId))}>domain</a></> : null}</div></th>
-      <td><Badge kind={alert.severity === 'error' || alert.severity === 'critical' ? 'error' : 'warn'}>{alert.severity ?? 'alert'}</Badge></td>
-      <td><Badge kind={alert.status === 'resolved' ? 'ok' : alert.status === 'open' ? 'error' : 'warn'}>{alert.status}</Badge></td>
-      <td>{when((alert.triggeredAt ?? alert.createdAt) as string | undefined)}</td>
+      <td data-label="Severity"><Badge kind={alert.severity === 'error' || alert.severity === 'critical' ? 'error' : 'warn'}>{alert.severity ?? 'alert'}</Badge></td>
+      <td data-label="Status"><Badge kind={alert.status === 'resolved' ? 'ok' : alert.status === 'open' ? 'error' : 'warn'}>{alert.status}</Badge></td>
+      <td data-label="Since">{when((alert.triggeredAt ?? alert.createdAt) as string | undefined)}</td>
       {canAct && (
         <td class="actions">
           {alert.status === 'open' && <button type="button" disabled={ack.busy} onClick={() => ack.start()}>Acknowledge</button>}
@@ -49,7 +49,7 @@ export function Alerts() {
         <Show state={alerts} what="Loading alerts">
           {(p) => p.data.length === 0 ? <p>No {status === 'all' ? '' : status} alerts.</p> : (
             <>
-              <div class="table-wrap"><table data-testid="alerts-table">
+              <div class="table-wrap"><table class="stack" data-testid="alerts-table">
                 <thead><tr><th scope="col">Alert</th><th scope="col">Severity</th><th scope="col">Status</th><th scope="col">Since</th>{allows(session, 'member') && <th scope="col">Actions</th>}</tr></thead>
                 <tbody>{p.data.map((a) => <AlertRow key={a.id} alert={a} onChanged={() => alerts.reload()} />)}</tbody>
               </table></div>

@@ -62,12 +62,12 @@ function KeyRow({ token, current, canWrite, onSecret, onChanged }: { token: Toke
   return (
     <tr data-token={token.name}>
       <th scope="row">{token.name}{current && <div class="small muted">this session's key</div>}</th>
-      <td><code>{token.hint}</code></td>
-      <td>{token.scopes.join(', ')}</td>
-      <td><Badge kind={active ? 'ok' : 'error'}>{token.status}</Badge></td>
-      <td>{when(token.createdAt)}</td>
-      <td>{when(token.lastUsedAt)}</td>
-      <td>{token.expiresAt ? when(token.expiresAt) : 'never'}</td>
+      <td data-label="Key"><code>{token.hint}</code></td>
+      <td data-label="Scopes">{token.scopes.join(', ')}</td>
+      <td data-label="Status"><Badge kind={active ? 'ok' : 'error'}>{token.status}</Badge></td>
+      <td data-label="Created">{when(token.createdAt)}</td>
+      <td data-label="Last used">{when(token.lastUsedAt)}</td>
+      <td data-label="Expires">{token.expiresAt ? when(token.expiresAt) : 'never'}</td>
       {canWrite && (
         <td class="actions">
           {active && !current && <button type="button" class="secondary" disabled={rotate.busy} onClick={() => rotate.start()}>Rotate</button>}
@@ -94,7 +94,7 @@ export function ApiKeys() {
         <Show state={tokens} what="Loading keys">
           {(p) => (
             <>
-              <div class="table-wrap"><table data-testid="keys-table">
+              <div class="table-wrap"><table class="stack" data-testid="keys-table">
                 <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th>{session.canWrite && <th scope="col">Actions</th>}</tr></thead>
                 <tbody>{p.data.map((t) => (
                   <KeyRow key={t.id} token={t} current={t.id === session.me.token.id} canWrite={session.canWrite}

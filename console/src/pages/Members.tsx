@@ -16,7 +16,7 @@ function MemberRow({ member, onChanged }: { member: Member; onChanged(): void })
   return (
     <tr data-member={member.email}>
       <th scope="row">{member.name ?? member.email}{member.name && <div class="small muted">{member.email}</div>}{me && <div class="small muted">you</div>}</th>
-      <td>
+      <td data-label="Role">
         {admin ? (
           <select aria-label={`Role of ${member.email}`} value={member.role} disabled={update.busy}
             onChange={(e) => update.start((e.target as HTMLSelectElement).value as Role)}>
@@ -24,7 +24,7 @@ function MemberRow({ member, onChanged }: { member: Member; onChanged(): void })
           </select>
         ) : member.role}
       </td>
-      <td>{when(member.joinedAt)}</td>
+      <td data-label="Joined">{when(member.joinedAt)}</td>
       {admin && <td><ConfirmButton label={me ? 'Leave' : 'Remove'} confirm={me ? 'Yes, leave' : `Yes, remove ${member.email}`} onConfirm={() => remove.start()} disabled={remove.busy} /><ErrorMessage error={update.error ?? remove.error} /></td>}
     </tr>
   );
@@ -103,7 +103,7 @@ export function Members() {
       <Section title="Members" id="members">
         <Show state={members} what="Loading members">
           {(p) => (
-            <div class="table-wrap"><table data-testid="members-table">
+            <div class="table-wrap"><table class="stack" data-testid="members-table">
               <thead><tr><th scope="col">Member</th><th scope="col">Role</th><th scope="col">Joined</th>{allows(session, 'admin') && <th scope="col">Actions</th>}</tr></thead>
               <tbody>{p.data.map((m) => <MemberRow key={m.userId} member={m} onChanged={() => members.reload()} />)}</tbody>
             </table></div>

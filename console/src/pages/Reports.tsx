@@ -67,13 +67,13 @@ export function Reports() {
         <Show state={reports} what="Loading reports">
           {(p) => p.data.length === 0 ? <p>No reports yet.</p> : (
             <>
-              <div class="table-wrap"><table data-testid="reports-table">
+              <div class="table-wrap"><table class="stack" data-testid="reports-table">
                 <thead><tr><th scope="col">Reporter</th><th scope="col">Domain</th><th scope="col">Period</th><th scope="col">Messages</th><th scope="col">DMARC pass</th><th scope="col">Received</th></tr></thead>
                 <tbody>{p.data.map((r) => (
                   <tr key={r.id}>
                     <th scope="row"><a href={href('reports', r.id)}>{r.orgName || r.email}</a></th>
-                    <td>{r.domain}</td><td>{r.dateRange.begin.slice(0, 10)} – {r.dateRange.end.slice(0, 10)}</td>
-                    <td>{count(r.messageCount)}</td><td>{percent(r.messageCount ? r.dmarcPassCount / r.messageCount : null)}</td><td>{when(r.receivedAt)}</td>
+                    <td data-label="Domain">{r.domain}</td><td data-label="Period">{r.dateRange.begin.slice(0, 10)} – {r.dateRange.end.slice(0, 10)}</td>
+                    <td data-label="Messages">{count(r.messageCount)}</td><td data-label="DMARC pass">{percent(r.messageCount ? r.dmarcPassCount / r.messageCount : null)}</td><td data-label="Received">{when(r.receivedAt)}</td>
                   </tr>
                 ))}</tbody>
               </table></div>
