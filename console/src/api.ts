@@ -47,20 +47,26 @@ export function summarize(scan: Scan): ScanSummary {
   } as ScanSummary;
 }
 
+// Webhooks, alerts and record changes (issues 11/12) are typed here from their planned schemas
+// until the SDK is regenerated with them; the screens read only these fields.
 export interface Webhook {
-  id: string; url: string; description?: string | null; events: string[]; enabled: boolean;
-  disabledReason?: string | null; createdAt: string; secret?: string;
-  [field: string]: unknown;
+  id: string; url: string; description: string | null; events: string[]; enabled: boolean;
+  disabledReason: string | null; createdAt: string;
+  stats?: { lastAttemptAt: string | null; lastSuccessAt: string | null; lastFailureAt: string | null; consecutiveFailures: number; failingSince: string | null };
 }
+export interface Attempt { attemptedAt: string; statusCode: number | null; latencyMs: number | null; error: string | null; responseBody?: string | null }
 export interface Delivery {
-  id: string; event?: string; eventType?: string; status: string; attempts?: Attempt[] | number; createdAt?: string;
-  [field: string]: unknown;
+  id: string; webhookId: string; event: string; status: 'pending' | 'succeeded' | 'failed' | string;
+  attemptCount: number; lastStatusCode: number | null; lastAttemptAt: string | null; nextAttemptAt: string | null; createdAt: string;
+  attempts?: Attempt[];
 }
-export interface Attempt { attemptedAt?: string; at?: string; statusCode?: number | null; latencyMs?: number | null; error?: string | null }
 export interface Alert {
-  id: string; status: 'open' | 'acknowledged' | 'resolved'; type: string; message: string; severity?: string;
-  domainId?: string | null; createdAt?: string; triggeredAt?: string;
-  [field: string]: unknown;
+  id: string; status: 'open' | 'acknowledged' | 'resolved'; type: string; severity: 'info' | 'warning' | 'critical' | string;
+  message: string; subject?: string; domainId: string | null; domain?: string | null; triggeredAt: string; resolution?: string | null;
+}
+export interface RecordChange {
+  id: string; changedAt: string; record: string; selector: string | null; change: 'appeared' | 'changed' | 'vanished' | string;
+  before: string | null; after: string | null;
 }
 export interface RateLimit { limit: number; remaining: number; reset: number }
 
@@ -134,7 +140,7 @@ export interface Client {
     verify(domainId: string): Promise<Verification>;
     stats(domainId: string, query?: Query): Promise<Stats>;
     sources(domainId: string, query?: Query): Promise<Page<Source>>;
-    changes(domainId: string, query?: Query): Promise<Page<Record<string, unknown>>>;
+    changes(domainId: string, query?: Query): Promise<Page<RecordChange>>;
   };
   scans: { get(scanId: string): Promise<Scan> };
   reports: {
@@ -152,12 +158,12 @@ export interface Client {
   };
   webhooks: {
     list(orgId: string, query?: Query): Promise<Page<Webhook>>;
-    create(orgId: string, body: { url: string; events?: string[]; description?: string }): Promise<Webhook>;
+    create(orgId: string, body: { url: string; events?: string[]; description?: string }): Promise<{ webhook: Webhook; secret: string }>;
     get(webhookId: string): Promise<Webhook>;
     update(webhookId: string, body: Record<string, unknown>): Promise<Webhook>;
     delete(webhookId: string): Promise<unknown>;
     test(webhookId: string): Promise<Delivery>;
-    rotateSecret(webhookId: string): Promise<Record<string, unknown>>;
+    rotateSecret(webhookId: string): Promise<{ webhook: Webhook; secret: string }>;
   };
   deliveries: {
     list(webhookId: string, query?: Query): Promise<Page<Delivery>>;
@@ -268,7 +274,7 @@ export function createClient(token: string): Client {
     },
     webhooks: {
       list: optionalPage('webhooks', 'list', 'Webhooks'),
-      create: optionalOne('webhooks', 'create', 'Webhooks', 'webhook'),
+      create: optional('webhooks', 'create', 'Webhooks') as Client['webhooks']['create'],
       get: optionalOne('webhooks', 'get', 'Webhooks', 'webhook'),
       update: optionalOne('webhooks', 'update', 'Webhooks', 'webhook'),
       delete: optional('webhooks', 'delete', 'Webhooks'),

@@ -13,10 +13,10 @@ function AlertRow({ alert, onChanged }: { alert: Alert; onChanged(a: Alert): voi
   const canAct = allows(session, 'member');
   return (
     <tr data-alert={alert.id}>
-      <th scope="row">{alert.message}<div class="small muted"><code>{alert.type}</code>{alert.domainId ? <> · <a href={href('domains', String(alert.domainId))}>domain</a></> : null}</div></th>
-      <td data-label="Severity"><Badge kind={alert.severity === 'error' || alert.severity === 'critical' ? 'error' : 'warn'}>{alert.severity ?? 'alert'}</Badge></td>
+      <th scope="row">{alert.message}<div class="small muted"><code>{alert.type}</code>{alert.domainId ? <> · <a href={href('domains', alert.domainId)}>{alert.domain ?? 'domain'}</a></> : null}{alert.resolution ? ` · ${alert.resolution}` : ''}</div></th>
+      <td data-label="Severity"><Badge kind={alert.severity === 'critical' ? 'error' : alert.severity === 'warning' ? 'warn' : 'info'}>{alert.severity}</Badge></td>
       <td data-label="Status"><Badge kind={alert.status === 'resolved' ? 'ok' : alert.status === 'open' ? 'error' : 'warn'}>{alert.status}</Badge></td>
-      <td data-label="Since">{when((alert.triggeredAt ?? alert.createdAt) as string | undefined)}</td>
+      <td data-label="Since">{when(alert.triggeredAt)}</td>
       {canAct && (
         <td class="actions">
           {alert.status === 'open' && <button type="button" disabled={ack.busy} onClick={() => ack.start()}>Acknowledge</button>}

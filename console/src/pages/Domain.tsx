@@ -147,7 +147,14 @@ function Changes({ domainId }: { domainId: string }) {
   return (
     <Show state={changes} what="Loading changes">
       {(p) => p.data.length === 0 ? <p>No record changes between scans yet.</p> : (
-        <ul class="changes">{p.data.map((c, i) => <li key={String(c.id ?? i)}><code class="wrap">{JSON.stringify(c)}</code></li>)}</ul>
+        <div class="table-wrap"><table class="stack" data-testid="record-changes">
+          <thead><tr><th scope="col">When</th><th scope="col">Record</th><th scope="col">Change</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
+          <tbody>{p.data.map((c) => (
+            <tr key={c.id}><th scope="row">{when(c.changedAt)}</th><td data-label="Record">{c.record}{c.selector ? ` (${c.selector})` : ''}</td>
+              <td data-label="Change"><Badge kind={c.change === 'vanished' ? 'error' : c.change === 'appeared' ? 'ok' : 'warn'}>{c.change}</Badge></td>
+              <td data-label="Before"><code class="wrap">{c.before ?? '—'}</code></td><td data-label="After"><code class="wrap">{c.after ?? '—'}</code></td></tr>
+          ))}</tbody>
+        </table></div>
       )}
     </Show>
   );

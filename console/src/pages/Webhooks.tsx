@@ -6,19 +6,28 @@ import { SecretOnce } from './ApiKeys';
 
 export const EVENTS = ['domain.verified', 'domain.scan.completed', 'report.received', 'alert.triggered', 'alert.resolved'];
 
-function attemptsOf(delivery: Delivery): Attempt[] {
-  return Array.isArray(delivery.attempts) ? delivery.attempts : [];
-}
-
 function DeliveryResult({ delivery }: { delivery: Delivery }) {
-  const attempts = attemptsOf(delivery);
-  const last = attempts[attempts.length - 1];
-  const ok = ['succeeded', 'success', 'delivered'].includes(delivery.status);
+  const last: Attempt | undefined = delivery.attempts?.[delivery.attempts.length - 1];
   return (
     <span data-testid="delivery-result">
-      <Badge kind={ok ? 'ok' : delivery.status === 'pending' ? 'warn' : 'error'}>{delivery.status}</Badge>{' '}
-      {last ? <>HTTP {last.statusCode ?? '—'}{last.latencyMs !== undefined && last.latencyMs !== null ? ` in ${last.latencyMs} ms` : ''}{last.error ? `: ${last.error}` : ''}</> : null}
+      <Badge kind={delivery.status === 'succeeded' ? 'ok' : delivery.status === 'pending' ? 'warn' : 'error'}>{delivery.status}</Badge>{' '}
+      {last ? <>HTTP {last.statusCode ?? '—'}{last.latencyMs !== null ? ` in ${last.latencyMs} ms` : ''}{last.error ? `: ${last.error}` : ''}</>
+        : delivery.lastStatusCode !== null ? <>HTTP {delivery.lastStatusCode}</> : null}
     </span>
+  );
+}
+
+function Attempts({ webhookId, deliveryId }: { webhookId: string; deliveryId: string }) {
+  const { client } = useSession();
+  const detail = useLoad(() => client.deliveries.get(webhookId, deliveryId), [deliveryId]);
+  return (
+    <Show state={detail} what="Loading attempts">
+      {(d) => !d.attempts?.length ? <p>No attempts yet{d.nextAttemptAt ? `; the next at ${when(d.nextAttemptAt)}` : ''}.</p> : (
+        <ol class="attempts">{d.attempts.map((a, i) => (
+          <li key={i}>{when(a.attemptedAt)}: {a.statusCode !== null ? `HTTP ${a.statusCode}` : 'no answer'}{a.latencyMs !== null ? ` in ${a.latencyMs} ms` : ''}{a.error ? ` (${a.error})` : ''}</li>
+        ))}</ol>
+      )}
+    </Show>
   );
 }
 
@@ -33,16 +42,14 @@ function DeliveryLog({ webhook, version }: { webhook: Webhook; version: number }
       <Show state={deliveries} what="Loading deliveries">
         {(p) => p.data.length === 0 ? <p>No deliveries yet.</p> : (
           <>
-            <div class="table-wrap"><table data-testid="deliveries">
+            <div class="table-wrap"><table class="stack" data-testid="deliveries">
               <thead><tr><th scope="col">Event</th><th scope="col">Result</th><th scope="col">Attempts</th><th scope="col">Created</th>{allows(session, 'admin') && <th scope="col">Actions</th>}</tr></thead>
               <tbody>{p.data.map((d) => (
                 <tr key={d.id}>
-                  <th scope="row"><code>{String(d.event ?? d.eventType ?? '')}</code></th>
-                  <td><DeliveryResult delivery={d} /></td>
-                  <td>{Array.isArray(d.attempts) ? (
-                    <ol class="attempts">{d.attempts.map((a, i) => <li key={i}>{when(a.attemptedAt ?? a.at)}: {a.statusCode ?? a.error ?? '—'}{a.latencyMs != null ? ` (${a.latencyMs} ms)` : ''}</li>)}</ol>
-                  ) : String(d.attempts ?? d.attemptCount ?? '—')}</td>
-                  <td>{when(d.createdAt)}</td>
+                  <th scope="row"><code>{d.event}</code></th>
+                  <td data-label="Result"><DeliveryResult delivery={d} /></td>
+                  <td data-label="Attempts">{d.attemptCount}<details><summary>Attempts</summary><Attempts webhookId={webhook.id} deliveryId={d.id} /></details></td>
+                  <td data-label="Created">{when(d.createdAt)}</td>
                   {allows(session, 'admin') && <td><button type="button" class="secondary" disabled={redeliver.busy} onClick={() => redeliver.start(d.id)}>Redeliver</button></td>}
                 </tr>
               ))}</tbody>
@@ -81,8 +88,8 @@ function WebhookCard({ webhook, onChanged, onSecret }: { webhook: Webhook; onCha
   const save = useAction(async (body: Record<string, unknown>) => { await client.webhooks.update(webhook.id, body); onChanged(); });
   const rotate = useAction(async () => {
     const answer = await client.webhooks.rotateSecret(webhook.id);
-    const secret = (answer.secret ?? (answer.webhook as Record<string, unknown> | undefined)?.secret) as string | undefined;
-    if (secret) onSecret(`New signing secret for ${webhook.url}`, secret);
+    onSecret(`New signing secret for ${webhook.url} (the old one keeps signing for 24 hours)`, answer.secret);
+    onChanged();
   });
   const remove = useAction(async () => { await client.webhooks.delete(webhook.id); onChanged(); });
   return (
@@ -90,7 +97,8 @@ function WebhookCard({ webhook, onChanged, onSecret }: { webhook: Webhook; onCha
       <h3><code class="wrap">{webhook.url}</code> {webhook.enabled ? <Badge kind="ok">enabled</Badge> : <Badge kind="error">disabled</Badge>}</h3>
       {webhook.description && <p>{webhook.description}</p>}
       {webhook.disabledReason && <p class="warn">{webhook.disabledReason}</p>}
-      <p class="small muted">Created {when(webhook.createdAt)} · events: {webhook.events.length ? webhook.events.join(', ') : 'all'}</p>
+      <p class="small muted">Created {when(webhook.createdAt)} · events: {webhook.events.length ? webhook.events.join(', ') : 'all'}
+        {webhook.stats ? <> · last success {when(webhook.stats.lastSuccessAt)}{webhook.stats.consecutiveFailures ? ` · ${webhook.stats.consecutiveFailures} failures in a row` : ''}</> : null}</p>
       <div class="actions">
         {admin && <button type="button" disabled={test.busy} onClick={() => test.start()}>{test.busy ? 'Sending…' : 'Send test'}</button>}
         {tested && <DeliveryResult delivery={tested} />}
@@ -114,16 +122,16 @@ function WebhookCard({ webhook, onChanged, onSecret }: { webhook: Webhook; onCha
   );
 }
 
-function AddWebhook({ onAdded }: { onAdded(webhook: Webhook): void }) {
+function AddWebhook({ onAdded }: { onAdded(webhook: Webhook, secret: string): void }) {
   const session = useSession();
   const [url, setUrl] = useState('');
   const [description, setDescription] = useState('');
   const [events, setEvents] = useState<string[]>(EVENTS.slice(0, 4));
   const action = useAction(async () => {
-    const webhook = await session.client.webhooks.create(session.orgId, { url: url.trim(), events, ...(description.trim() ? { description: description.trim() } : {}) });
+    const answer = await session.client.webhooks.create(session.orgId, { url: url.trim(), events, ...(description.trim() ? { description: description.trim() } : {}) });
     setUrl('');
     setDescription('');
-    onAdded(webhook);
+    onAdded(answer.webhook, answer.secret);
   });
   return (
     <form class="card form" onSubmit={(e) => { e.preventDefault(); action.start(); }} aria-labelledby="add-wh-h">
@@ -151,7 +159,7 @@ export function Webhooks() {
       <h1 tabIndex={-1}>Webhooks</h1>
       {secret && <SecretOnce title={secret.title} secret={secret.secret} onDone={() => setSecret(null)} />}
       {allows(session, 'admin') && (
-        <AddWebhook onAdded={(w) => { if (w.secret) setSecret({ title: `Signing secret for ${w.url}`, secret: w.secret }); webhooks.reload(); }} />
+        <AddWebhook onAdded={(w, s) => { setSecret({ title: `Signing secret for ${w.url}`, secret: s }); webhooks.reload(); }} />
       )}
       <Show state={webhooks} what="Loading webhooks">
         {(p) => p.data.length === 0 ? <section class="card"><p>No endpoints yet.</p></section> : (
