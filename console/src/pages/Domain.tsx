@@ -170,8 +170,10 @@ function Traffic({ domainId, version }: { domainId: string; version: number }) {
         <Show state={stats} what="Loading statistics">
           {(s) => (
             <>
-              <p data-testid="stats-summary">{count(s.summary.messages)} messages in {count(s.summary.reports)} reports: {percent(s.summary.dmarcPassRate)} passed DMARC
-                (DKIM aligned {percent(s.summary.dkimAlignedRate)}, SPF aligned {percent(s.summary.spfAlignedRate)}).</p>
+              {s.summary.messages > 0 && (
+                <p data-testid="stats-summary">{count(s.summary.messages)} messages in {count(s.summary.reports)} reports: {percent(s.summary.dmarcPassRate)} passed DMARC
+                  (DKIM aligned {percent(s.summary.dkimAlignedRate)}, SPF aligned {percent(s.summary.spfAlignedRate)}).</p>
+              )}
               <PassRateChart series={s.timeSeries} />
             </>
           )}
