@@ -454,7 +454,8 @@ var BaseClient = class {
     return headers;
   }
   async #send(spec, options) {
-    const url = new URL(this.baseURL + spec.path);
+    const page = globalThis.location?.href;
+    const url = new URL(this.baseURL + spec.path, page);
     appendQuery(url, spec.query);
     const headers = this.#headers(spec, options);
     const body = spec.rawBody !== void 0 ? spec.rawBody : spec.body !== void 0 ? JSON.stringify(spec.body) : void 0;

@@ -5208,7 +5208,7 @@ type HeadersLike = Record<string, string | null | undefined>;
 interface ClientOptions {
     /** API token (`ms_live_...`). Default: `process.env.MAILSENTINEL_API_KEY` where `process` exists. */
     apiKey?: string | undefined;
-    /** Default: `MAILSENTINEL_BASE_URL` or `https://api.mailsentinel.io`. */
+    /** Default: `MAILSENTINEL_BASE_URL` or `https://api.mailsentinel.io`. In a browser, `''` means the page's own origin. */
     baseURL?: string | undefined;
     /** Milliseconds one attempt may take, answer body included (default 60 000). */
     timeout?: number | undefined;
@@ -5414,7 +5414,7 @@ type JSONOf<R> = R extends {
     content: {
         'application/json': infer B;
     };
-} ? B : never;
+} ? B : void;
 type SuccessCode = 200 | 201 | 202 | 204;
 type Responses<K extends OperationId> = operations[K]['responses'];
 /** The JSON body of an operation's success answer(s). */

@@ -30,7 +30,7 @@ export type HeadersLike = Record<string, string | null | undefined>;
 export interface ClientOptions {
   /** API token (`ms_live_...`). Default: `process.env.MAILSENTINEL_API_KEY` where `process` exists. */
   apiKey?: string | undefined;
-  /** Default: `MAILSENTINEL_BASE_URL` or `https://api.mailsentinel.io`. */
+  /** Default: `MAILSENTINEL_BASE_URL` or `https://api.mailsentinel.io`. In a browser, `''` means the page's own origin. */
   baseURL?: string | undefined;
   /** Milliseconds one attempt may take, answer body included (default 60 000). */
   timeout?: number | undefined;
@@ -290,7 +290,9 @@ export class BaseClient {
   }
 
   async #send<T>(spec: RawRequest, options: RequestOptions | undefined): Promise<APIResponse<T>> {
-    const url = new URL(this.baseURL + spec.path);
+    // A relative baseURL ('' or '/api-proxy') is resolved against the page's address in a browser.
+    const page = (globalThis as { location?: { href?: string } }).location?.href;
+    const url = new URL(this.baseURL + spec.path, page);
     appendQuery(url, spec.query);
     const headers = this.#headers(spec, options);
     const body: BodyInit | undefined =

@@ -6,7 +6,8 @@ export type { components, operations, paths } from './schema.js';
 
 export type OperationId = keyof operations;
 
-type JSONOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+// An answer without a JSON body (204 No Content) resolves to undefined.
+type JSONOf<R> = R extends { content: { 'application/json': infer B } } ? B : void;
 type SuccessCode = 200 | 201 | 202 | 204;
 type Responses<K extends OperationId> = operations[K]['responses'];
 

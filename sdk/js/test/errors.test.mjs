@@ -170,3 +170,15 @@ test('apiKey and baseURL default to MAILSENTINEL_API_KEY and MAILSENTINEL_BASE_U
     }
   }
 });
+
+test("a relative baseURL is resolved against the page's location (a browser page served by the API)", async () => {
+  // Node has no location; a page's would be the server that served it.
+  globalThis.location = { href: `${url}/console/index.html` };
+  try {
+    const sameOrigin = new MailSentinel({ apiKey: OWNER_TOKEN, baseURL: '' });
+    assert.equal((await sameOrigin.me.get()).user.email, 'owner@example.com');
+  } finally {
+    delete globalThis.location;
+  }
+  await assert.rejects(new MailSentinel({ apiKey: OWNER_TOKEN, baseURL: '', maxRetries: 0 }).me.get(), TypeError);
+});

@@ -98,3 +98,15 @@ test('our signatures check out with the reference verifier too', async () => {
   assert.deepEqual(reference.verify(payload, headers), event);
   assert.deepEqual(await verifyWebhook(payload, headers, secret), event);
 });
+
+test("without a global crypto (Node 18) node:crypto's Web Crypto is used", async () => {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true, writable: true });
+  try {
+    assert.equal(globalThis.crypto, undefined);
+    assert.deepEqual(await verifyWebhook(payload, signed(), secret), event);
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', descriptor);
+  }
+  assert.ok(globalThis.crypto.subtle);
+});
