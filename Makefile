@@ -9,10 +9,11 @@ SDK_JS := sdk/js
 SDK_JS_STAMP := $(SDK_JS)/node_modules/.installed-stamp
 BOOTSTRAP_EMAIL ?= owner@example.com
 BOOTSTRAP_ORG ?= My Organization
+CONSOLE_STAMP := console/node_modules/.installed-stamp
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test check lint typecheck unit contract sdk-js-test test-postgres fuzz fuzz-live coverage-report \
-	sdk sdk-check sdk-install-check \
+	sdk sdk-check sdk-install-check console console-deps console-screenshots chromium \
 	bench bench-api bench-scan bench-reports bench-alerts bench-ratelimit bench-mock bench-starvation bench-abuse bench-webhooks fleet-test clean
 
 help: ## list the targets
@@ -53,7 +54,7 @@ $(SDK_JS_STAMP): $(SDK_JS)/package-lock.json $(SDK_JS)/package.json
 sdk-js-test: $(STAMP) $(SDK_JS_STAMP) ## the JS SDK (sdk/js): npm ci when stale, then its tests against a mock (build and generated files checked)
 	cd $(SDK_JS) && npm test
 
-test: lint typecheck unit sdk-js-test ## everything CI runs on SQLite: lint, types, tests, contract tests, the JS SDK's tests
+test: lint typecheck console-deps chromium unit sdk-js-test ## everything CI runs on SQLite: lint, types, tests (the console's browser tests included), contract tests, the JS SDK's tests
 
 check: test ## alias of test
 
@@ -79,6 +80,24 @@ sdk-install-check: $(STAMP) ## pip install ./sdk/python into a fresh venv (SDK_P
 
 coverage-report: $(STAMP) ## per operationId: handler in serve, seeded 2xx on the mock, 2xx while fuzzed, SDKs
 	$(BIN)/python -m contract_tests.coverage
+
+# The web console (console/): built ahead into sentinel/web/console_dist, which is committed and
+# shipped in the package, so `make run` needs no Node; tests/console checks the build matches.
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+console-deps: $(CONSOLE_STAMP) ## npm ci in console/ (Vite, Preact, TypeScript, playwright-core)
+
+console: $(CONSOLE_STAMP) ## rebuild the console into sentinel/web/console_dist (commit the result)
+	cd console && npm run build
+
+chromium: ## Debian's chromium for the browser tests (apt-get when missing)
+	@command -v chromium >/dev/null || { echo "installing chromium (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+console-screenshots: $(STAMP) $(CONSOLE_STAMP) chromium ## browser tests of the console; screenshots of every screen in build/console-screenshots/
+	$(BIN)/pytest -q -s tests/console/test_console_browser.py
+	@echo "screenshots: $(CURDIR)/build/console-screenshots/"
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)

@@ -45,6 +45,7 @@ from sentinel.store.db import Database
 from sentinel.web import errors as web_errors
 from sentinel.web.admission import Admission, AdmitBeforeBody
 from sentinel.web.body import BodyLimits
+from sentinel.web.console import ConsoleAssets
 from sentinel.web.cors import Cors
 from sentinel.web.executors import Blocking, ThreadPort, in_thread_pool, inline
 from sentinel.web.health import HealthProbe
@@ -277,7 +278,8 @@ def create_app(
     )
     web_errors.install(app, web_errors.AllowedMethods(spec))
     without_slash_redirects(app)
-    inner = SentinelMiddleware(SpecDocuments(app, documents), services)
+    # The console's built files at / and /assets/ (sentinel/web/console.py), then the spec documents.
+    inner = SentinelMiddleware(ConsoleAssets(SpecDocuments(app, documents)), services)
     # Outside everything, so even the body-size refusals get X-RateLimit-* headers.
     limited = RateLimitHeaders(inner, services.limiter, settings.trusted_proxies)
     # Outside that, so a browser can read every answer to an allowed origin, errors included.

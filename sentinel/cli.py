@@ -48,6 +48,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         print(f"API token:    {result.token}")
         print("The token is shown once; store it safely. Try:")
         print(f'  curl -H "Authorization: Bearer {result.token}" http://{settings.host}:{settings.port}/api/me')
+        print(f"or open the console at http://{settings.host}:{settings.port}/ and paste the token.")
     return 0
 
 
@@ -94,8 +95,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     services = build_services(settings, "serve")
     app = create_app(settings, "serve", services=services)
     worker = _background_worker(services) if settings.serve_worker else None
-    print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui"
-          f"{'; delivering webhooks in-process' if worker else ''})", flush=True)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"MailSentinel serving on {base} (Swagger UI at /api/ui"
+          f"{'; delivering webhooks in-process' if worker else ''})")
+    print(f"Console: {base}/ (sign in with an API token)", flush=True)
     try:
         return _run(app, settings)
     finally:
@@ -169,6 +172,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
     base = f"http://{settings.host}:{settings.port}"
     assert services.mock is not None
     print(f"MailSentinel mock on {base} (seed {services.mock.seed.source}; Swagger UI at /api/ui, controls at /_mock)")
+    print(f"Console: {base}/ (sign in with a token below)")
     for token in services.mock.tokens:
         print(f"  {token.role:<7} {token.email:<24} {','.join(token.scopes):<11} {token.secret}")
     if services.mock.tokens:
