@@ -19,7 +19,7 @@ from mocks.seed import Seed, SeededToken, apply_seed, load_seed
 from sentinel.clock import ManualClock, SequentialIds, isoformat
 from sentinel.errors import ValidationError
 from sentinel.events import event_payload
-from sentinel.store.models import Base, Event
+from sentinel.store.models import Base, CacheGeneration, Event
 
 if TYPE_CHECKING:
     from sentinel.app import Services
@@ -52,11 +52,12 @@ class MockState:
     def _wipe(self) -> None:
         with self.services.db.transaction() as session:
             for table in reversed(Base.metadata.sorted_tables):
-                session.execute(delete(table))
+                if table.name != CacheGeneration.__tablename__:  # counters, not data: they only move on
+                    session.execute(delete(table))
+            self.services.tokens.forget_principals(session)
         storage = getattr(self.services.limiter, "storage", None)
         if storage is not None and hasattr(storage, "reset"):
             storage.reset()
-        self.services.tokens.forget_principals()
         if isinstance(self.services.ids, SequentialIds):
             self.services.ids.reset()
         clock = self.services.clock

@@ -28,6 +28,7 @@ from sentinel.dns.client import DnsClient, make_dns_client
 from sentinel.dns.https import HttpsFetcher, HttpxFetcher
 from sentinel.domains.service import DomainService
 from sentinel.ratelimit import Limiter, build_limiter
+from sentinel.ratelimit.memory import MemoryWindows
 from sentinel.reports.service import ReportService
 from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
@@ -38,10 +39,12 @@ from sentinel.web.body import BodyLimits
 from sentinel.web.executors import Blocking, ThreadPort, in_thread_pool, inline
 from sentinel.web.health import HealthProbe
 from sentinel.web.middleware import SentinelMiddleware
+from sentinel.web.operations import decorate_once
 from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.resolver import BlockingResolver
 from sentinel.web.responses import dumps
 from sentinel.web.routing import without_slash_redirects
+from sentinel.web.security import SECURITY_MAP
 from sentinel.web.spec import SpecDocuments, documents_for
 from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 
@@ -89,6 +92,9 @@ class Services:
     # work (scans, verification, uploads) on a pool of its own.
     blocking: Blocking = in_thread_pool
     slow: Blocking = in_thread_pool
+    # Whether a cached principal may be checked on the event loop (web.security.bearer_info):
+    # when that reads only SQLite and memory, never the network.
+    inline_auth: bool = False
     version: str = VERSION
     # Seed, reset and clock controls; only in mock mode.
     mock: MockState | None = None
@@ -140,8 +146,9 @@ def build_services(
             port=settings.mta_sts_port,
             allow_networks=settings.allowed_target_networks,
         )
-    # One process holds all of the mock's state, so its principals can be cached exactly.
-    tokens = TokenService(database, clock, ids, PrincipalCache() if mode == "mock" else None)
+    # Principals are cached exactly: the mock is one process holding all state (a counter
+    # of its own), serve's instances share a generation counter in the database.
+    tokens = TokenService(database, clock, ids, PrincipalCache(local=mode == "mock"))
     domains = DomainService(database, clock, ids)
     services = Services(
         settings=settings,
@@ -164,6 +171,9 @@ def build_services(
         ),
         blocking=ThreadPort(settings.worker_threads, "sentinel-worker"),
         slow=ThreadPort(settings.slow_threads, "sentinel-slow"),
+    )
+    services.inline_auth = database.engine.dialect.name == "sqlite" and isinstance(
+        getattr(services.limiter, "storage", None), MemoryWindows
     )
     if mode == "mock":
         from mocks.state import MockState
@@ -204,7 +214,14 @@ def create_app(
     settings = settings or Settings.from_env()
     services = services or build_services(settings, mode)
     logging.getLogger("sentinel").setLevel(settings.log_level.upper())
-    app = AsyncApp(__name__, specification_dir=str(ROOT), jsonifier=_CompactJson(), pythonic_params=True)
+    app = AsyncApp(
+        __name__,
+        specification_dir=str(ROOT),
+        jsonifier=_CompactJson(),
+        pythonic_params=True,
+        security_map=SECURITY_MAP,
+    )
+    decorate_once(app)
     spec = load_spec()
     documents = documents_for(SPEC_PATH, spec, SPEC_URL)
     if mode == "mock":
