@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -84,9 +86,57 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.workers > 1:
+        return _serve_workers(settings, args.workers)
     app = create_app(settings, "serve")
     print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui)", flush=True)
     return _run(app, settings)
+
+
+def _serve_workers(settings: Settings, workers: int) -> int:
+    """`workers` processes accepting on one listening socket, each with its own app, threads
+    and connections: one Python process is one core (the GIL). Rate limits are counted per
+    process unless MAILSENTINEL_REDIS_URL is set; principals stay exact (tokens.PrincipalCache)."""
+    import signal
+
+    import uvicorn
+
+    from sentinel.app import create_app
+    from sentinel.store.db import Database
+    from sentinel.web.server import uvicorn_config
+
+    Database(settings.database_url).migrate()  # once, before the workers start
+    sock = uvicorn_config(None, settings).bind_socket()
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: built after the fork, so no thread or connection is shared
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                server = uvicorn.Server(uvicorn_config(create_app(settings, "serve"), settings))
+                server.run(sockets=[sock])
+                code = 0 if server.started else 3
+            finally:
+                os._exit(code)
+        children.append(pid)
+    print(f"MailSentinel serving on http://{settings.host}:{settings.port} with {workers} worker processes",
+          flush=True)
+
+    def stop(signum: int, _frame: Any) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    failed = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        failed += os.waitstatus_to_exitcode(status) != 0
+        stop(signal.SIGTERM, None)  # one worker gone: stop the rest rather than serve at part strength
+    sock.close()
+    return 1 if failed else 0
 
 
 MOCK_PORT = 4010
@@ -213,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API server (migrates the database first)")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1 or MAILSENTINEL_HOST)")
     serve.add_argument("--port", type=int, help="port (default 8080 or MAILSENTINEL_PORT)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes accepting on the port (default 1; rate limits are shared only through Redis)")
     serve.set_defaults(func=cmd_serve)
 
     mock = sub.add_parser("mock", help="run the stateful mock server (in memory, seeded, no network)")
