@@ -43,10 +43,10 @@ def fastapi_app(database_url: str) -> Any:
 
     @app.get("/api/domains")
     def list_domains(
-        authorization: str = Header(""),  # noqa: B008 - FastAPI's idiom
+        authorization: str = Header(""),
         page: int = 1,
         limit: int = 50,
-        db: Session = Depends(session),  # noqa: B008
+        db: Session = Depends(session),  # noqa: B008 - FastAPI's idiom
     ) -> dict[str, Any]:
         secret = authorization.removeprefix("Bearer ")
         digest = hashlib.sha256(secret.encode()).hexdigest()
