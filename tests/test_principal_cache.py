@@ -30,16 +30,26 @@ def cached(tmp_path) -> Iterator[tuple[Services, LiveServer, ManualClock]]:
 
 
 def _queries(services: Services, secret: str) -> int:
+    """Queries one authentication makes: through SQLAlchemy, or straight on a DBAPI connection."""
     seen: list[str] = []
 
     def count(*_a: object) -> None:
         seen.append("q")
 
-    event.listen(services.db.engine, "before_cursor_execute", count)
+    db = services.db
+    plain = db.read_value
+
+    def read_value(sql: str) -> object:
+        seen.append(sql)
+        return plain(sql)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    db.read_value = read_value  # type: ignore[method-assign]
     try:
         services.tokens.authenticate(secret)
     finally:
-        event.remove(services.db.engine, "before_cursor_execute", count)
+        event.remove(db.engine, "before_cursor_execute", count)
+        del db.read_value
     return len(seen)
 
 

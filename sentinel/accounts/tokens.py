@@ -50,7 +50,8 @@ _TOKEN_BY_DIGEST = (
 _ROLES_OF_USER = select(Membership.organization_id, Membership.role).where(Membership.user_id == bindparam("user_id"))
 _TOUCH = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 PRINCIPALS = "principals"
-_GENERATION = select(CacheGeneration.value).where(CacheGeneration.name == PRINCIPALS)
+# Plain SQL, run on a DBAPI connection on every request (Database.read_value).
+_GENERATION_SQL = f"SELECT value FROM {CacheGeneration.__tablename__} WHERE name = '{PRINCIPALS}'"
 _BUMP = update(CacheGeneration).where(CacheGeneration.name == PRINCIPALS).values(value=CacheGeneration.value + 1)
 
 
@@ -154,8 +155,7 @@ class TokenService:
             return None
         if self.cache.local:
             return self.cache.generation
-        with self.db.reading() as connection:
-            value = connection.execute(_GENERATION).scalar()
+        value = self.db.read_value(_GENERATION_SQL)
         return None if value is None else int(value)
 
     @staticmethod
