@@ -93,8 +93,10 @@ class Services:
     blocking: Blocking = in_thread_pool
     slow: Blocking = in_thread_pool
     # Whether a cached principal may be checked on the event loop (web.security.bearer_info):
-    # when that reads only SQLite and memory, never the network.
+    # when that reads only SQLite and memory, never the network. `quick` runs the handlers
+    # marked quick_read: inline then too, else as `blocking` does.
     inline_auth: bool = False
+    quick: Blocking = in_thread_pool
     version: str = VERSION
     # Seed, reset and clock controls; only in mock mode.
     mock: MockState | None = None
@@ -175,10 +177,11 @@ def build_services(
     services.inline_auth = database.engine.dialect.name == "sqlite" and isinstance(
         getattr(services.limiter, "storage", None), MemoryWindows
     )
+    services.quick = inline if database.engine.dialect.name == "sqlite" else services.blocking
     if mode == "mock":
         from mocks.state import MockState
 
-        services.blocking = services.slow = inline
+        services.blocking = services.slow = services.quick = inline
 
         services.mock = MockState.start(services, settings)
     return services
@@ -229,7 +232,7 @@ def create_app(
 
         # Before the main API: its mount at "/" would otherwise claim /_mock too.
         spec = install(app, services, spec, documents)
-    resolver = BlockingResolver(services.blocking, services.slow)
+    resolver = BlockingResolver(services.blocking, services.slow, services.quick)
     app.add_api(
         # Handed over parsed: connexion's own loading would parse the YAML again, slowly.
         load_spec(),
