@@ -200,7 +200,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     from sentinel.reports.commands import parse_command
 
-    return parse_command([Path(p) for p in args.files], args.json)
+    return parse_command([Path(p) for p in args.files], args.json, lines=args.jsonl)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -306,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     parse = sub.add_parser("parse", help="parse DMARC aggregate report files (XML, gzip, zip, e-mail)")
     parse.add_argument("files", nargs="+", metavar="FILE")
     parse.add_argument("--json", action="store_true", help='print {"reports": [...], "errors": [...]}')
+    parse.add_argument("--jsonl", action="store_true",
+                       help="JSON Lines as parsed: a record line per record, a report line per report "
+                            "(its object without records), an error line per failure")
     parse.set_defaults(func=cmd_parse)
 
     ingest = sub.add_parser("ingest", help="store report files or directories for an organization")
