@@ -71,7 +71,8 @@ bench-api: $(BENCH_STAMP) ## GET /api/domains (50 domains): serve 1 and 2 worker
 bench-scan: $(BENCH_STAMP) ## DNS scans: MailSentinel vs checkdmarc through a 20 ms loopback DNS server
 	$(BENCH_VENV)/bin/python bench/bench_scan.py
 
-bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion
+bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion; whole processes (parse --json, ingest)
+	$(BENCH_VENV)/bin/python bench/bench_parse_cli.py
 	$(BENCH_VENV)/bin/python bench/bench_reports.py
 
 bench-ratelimit: $(STAMP) ## rate limiter cost: req/s with it off, memory storage, Redis storage, Redis down
