@@ -105,13 +105,14 @@ $(BENCH_STAMP): pyproject.toml
 	$(BENCH_VENV)/bin/pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-bench-api: $(STAMP) ## requests/second of GET /api/domains (50 domains) on a real server
-	$(BIN)/python bench/bench_api.py
+bench-api: $(BENCH_STAMP) ## GET /api/domains (50 domains): serve 1 and 2 workers vs connexion stubs and FastAPI
+	$(BENCH_VENV)/bin/python bench/bench_api.py
 
 bench-scan: $(BENCH_STAMP) ## DNS scans: MailSentinel vs checkdmarc through a 20 ms loopback DNS server
 	$(BENCH_VENV)/bin/python bench/bench_scan.py
 
-bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion
+bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion; whole processes (parse --json, ingest)
+	$(BENCH_VENV)/bin/python bench/bench_parse_cli.py
 	$(BENCH_VENV)/bin/python bench/bench_reports.py
 
 bench-alerts: $(STAMP) ## alert rules: us per report evaluated after an ingestion; seconds to find due rescans in 10,000 domains

@@ -32,10 +32,13 @@ def ensure_wrk() -> str:
 
 
 def run_wrk(
-    wrk: str, url: str, token: str, duration: int, connections: int, script: Path | None = None
+    wrk: str, url: str, token: str, duration: int, connections: int, script: Path | None = None,
+    headers: tuple[str, ...] = (),
 ) -> tuple[float, str, int]:
     """(requests/second, p99 latency, non-2xx responses) of one wrk run against a loopback URL."""
     command = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Authorization: Bearer {token}"]
+    for header in headers:
+        command += ["-H", header]
     if script is not None:
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout

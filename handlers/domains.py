@@ -7,9 +7,10 @@ from typing import Any
 from starlette.responses import Response
 
 from sentinel.domains.service import DEFAULT_SCAN_INTERVAL_HOURS
-from sentinel.web.api import cached, caller, created, ok, pages, services
+from sentinel.web.api import cached, caller, created, ok, pages, quick_read, services
 
 
+@quick_read
 def list_domains(
     page: int = 1,
     limit: int = 50,
@@ -20,6 +21,7 @@ def list_domains(
     return cached(services().domains.list_visible(caller(), pages(page, limit), verified, q, organization_id))
 
 
+@quick_read
 def list_organization_domains(
     org_id: str, page: int = 1, limit: int = 50, verified: bool | None = None, q: str | None = None
 ) -> Response:

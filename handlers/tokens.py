@@ -7,9 +7,10 @@ from typing import Any
 from starlette.responses import Response
 
 from sentinel.clock import parse_instant
-from sentinel.web.api import cached, caller, created, ok, pages, services
+from sentinel.web.api import cached, caller, created, ok, pages, quick_read, services
 
 
+@quick_read
 def list_tokens(page: int = 1, limit: int = 50) -> Response:
     return cached(services().tokens.list_for_user(caller(), pages(page, limit)))
 
@@ -27,6 +28,7 @@ def create_token(body: dict[str, Any]) -> Response:
     )
 
 
+@quick_read
 def get_token(token_id: str) -> Response:
     return cached(services().tokens.get(caller(), token_id))
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from limits.storage import MemoryStorage
 
 from sentinel.clock import ManualClock, SequentialIds
 from sentinel.dns.https import StaticFetcher
@@ -23,6 +22,7 @@ from sentinel.dns.zones import ZoneClient
 from sentinel.events.targets import ListedOnly
 from sentinel.net.policy import AddressPolicy
 from sentinel.ratelimit import Limiter, build_limiter
+from sentinel.ratelimit.memory import MemoryWindows
 from sentinel.settings import Settings
 from sentinel.store.db import Database
 
@@ -45,7 +45,7 @@ def display_path(path: Path) -> str:
 
 def mock_limiter(settings: Settings) -> Limiter:
     """The configured plan limits (MAILSENTINEL_RATE_LIMITS applies), counted in memory."""
-    return build_limiter(settings, storage=MemoryStorage())
+    return build_limiter(settings, storage=MemoryWindows())
 
 
 def loopback_policy() -> AddressPolicy:

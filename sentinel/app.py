@@ -38,6 +38,7 @@ from sentinel.events.service import WebhookService
 from sentinel.events.targets import LocalhostAware, Targets
 from sentinel.net.policy import AddressPolicy
 from sentinel.ratelimit import Limiter, build_limiter
+from sentinel.ratelimit.memory import MemoryWindows
 from sentinel.reports.service import ReportService
 from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
@@ -50,10 +51,12 @@ from sentinel.web.cors import Cors
 from sentinel.web.executors import Blocking, ThreadPort, in_thread_pool, inline
 from sentinel.web.health import HealthProbe
 from sentinel.web.middleware import SentinelMiddleware
+from sentinel.web.operations import decorate_once
 from sentinel.web.ratelimit import RateLimitHeaders
 from sentinel.web.resolver import BlockingResolver
 from sentinel.web.responses import dumps
 from sentinel.web.routing import without_slash_redirects
+from sentinel.web.security import SECURITY_MAP
 from sentinel.web.spec import SpecDocuments, documents_for
 from sentinel.web.validation import BODY_VALIDATORS, NamedParameterValidator
 from sentinel.worker import Job
@@ -112,6 +115,11 @@ class Services:
     # work (scans, verification, uploads) on a pool of its own.
     blocking: Blocking = in_thread_pool
     slow: Blocking = in_thread_pool
+    # Whether a cached principal may be checked on the event loop (web.security.bearer_info):
+    # when that reads only SQLite and memory, never the network. `quick` runs the handlers
+    # marked quick_read: inline then too, else as `blocking` does.
+    inline_auth: bool = False
+    quick: Blocking = in_thread_pool
     version: str = VERSION
     # Seed, reset and clock controls; only in mock mode.
     mock: MockState | None = None
@@ -168,8 +176,9 @@ def build_services(
             port=settings.mta_sts_port,
             allow_networks=settings.allowed_target_networks,
         )
-    # One process holds all of the mock's state, so its principals can be cached exactly.
-    tokens = TokenService(database, clock, ids, PrincipalCache() if mode == "mock" else None)
+    # Principals are cached exactly: the mock is one process holding all state (a counter
+    # of its own), serve's instances share a generation counter in the database.
+    tokens = TokenService(database, clock, ids, PrincipalCache(local=mode == "mock"))
     domains = DomainService(database, clock, ids)
     box = box_for(settings.webhook_secret_keys, settings.database_url, database.in_memory)
     targets = Targets(LocalhostAware(dns), webhook_policy or AddressPolicy(settings.allowed_target_networks))
@@ -204,10 +213,14 @@ def build_services(
         blocking=ThreadPort(settings.worker_threads, "sentinel-worker"),
         slow=ThreadPort(settings.slow_threads, "sentinel-slow"),
     )
+    services.inline_auth = database.engine.dialect.name == "sqlite" and isinstance(
+        getattr(services.limiter, "storage", None), MemoryWindows
+    )
+    services.quick = inline if database.engine.dialect.name == "sqlite" else services.blocking
     if mode == "mock":
         from mocks.state import MockState
 
-        services.blocking = services.slow = inline
+        services.blocking = services.slow = services.quick = inline
 
         services.mock = MockState.start(services, settings)
     return services
@@ -243,7 +256,14 @@ def create_app(
     settings = settings or Settings.from_env()
     services = services or build_services(settings, mode)
     logging.getLogger("sentinel").setLevel(settings.log_level.upper())
-    app = AsyncApp(__name__, specification_dir=str(ROOT), jsonifier=_CompactJson(), pythonic_params=True)
+    app = AsyncApp(
+        __name__,
+        specification_dir=str(ROOT),
+        jsonifier=_CompactJson(),
+        pythonic_params=True,
+        security_map=SECURITY_MAP,
+    )
+    decorate_once(app)
     spec = load_spec()
     documents = documents_for(SPEC_PATH, spec, SPEC_URL)
     if mode == "mock":
@@ -251,7 +271,7 @@ def create_app(
 
         # Before the main API: its mount at "/" would otherwise claim /_mock too.
         spec = install(app, services, spec, documents)
-    resolver = BlockingResolver(services.blocking, services.slow)
+    resolver = BlockingResolver(services.blocking, services.slow, services.quick)
     app.add_api(
         # Handed over parsed: connexion's own loading would parse the YAML again, slowly.
         load_spec(),

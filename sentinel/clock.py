@@ -92,9 +92,21 @@ def isoformat(instant: datetime | None) -> str | None:
     """RFC 3339 UTC with a 'Z', as the API writes every time; None stays None."""
     if instant is None:
         return None
+    if instant.tzinfo is UTC:  # what the database gives back: no conversion needed
+        return instant.isoformat()[:-6] + "Z"
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def stored_isoformat(value: datetime | str | None) -> str | None:
+    """`isoformat` of a time column read without its type's processing (lists do that, 150
+    times a page): SQLite gives back its stored text, naive UTC `YYYY-MM-DD HH:MM:SS.ffffff`,
+    rewritten here as `isoformat` would write the datetime; other databases give datetimes."""
+    if value is None or not isinstance(value, str):
+        return isoformat(value)
+    fraction = value[19:]
+    return f"{value[:10]}T{value[11:19]}{'' if fraction in ('', '.000000') else fraction}Z"
 
 
 _RFC3339 = re.compile(

@@ -45,6 +45,8 @@ class Settings:
     max_header_bytes: int = 16 * 1024
     max_headers: int = 100
     header_timeout: float = 10.0
+    # uvicorn's line per request; off by default, as building and discarding it costs every request.
+    access_log: bool = False
     dns_timeout: float = 2.0
     dns_lifetime: float = 5.0
     # Comma-separated proxy addresses whose X-Forwarded-For is believed.
@@ -163,7 +165,8 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
-Kind = Literal["text", "list", "int", "float"]
+Kind = Literal["text", "list", "int", "float", "bool"]
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
 
 # The commands of sentinel/cli.py, for the variables each one reads.
 SERVERS = ("serve", "mock")
@@ -193,6 +196,10 @@ class Variable:
         """The value of a non-empty variable; raises ValidationError for a bad number."""
         if self.kind == "list":
             return tuple(p.strip() for p in raw.split(",") if p.strip())
+        if self.kind == "bool":
+            if raw.lower() not in _TRUE | _FALSE:
+                raise ValidationError(f"{self.name} must be true or false, got {raw!r}.")
+            return raw.lower() in _TRUE
         if self.kind in ("int", "float"):
             try:
                 return int(raw) if self.kind == "int" else float(raw)
@@ -227,6 +234,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("host", "text", "address `serve` and `mock` listen on", SERVERS),
     Variable("port", "int", "port `serve` listens on (`mock`: 4010 unless `--port`)", ("serve",)),
     Variable("log_level", "text", "logging level", SERVERS),
+    Variable("access_log", "bool", "log one line per request (uvicorn's access log; off: it costs every "
+             "request and the proxy in front usually keeps one)", SERVERS),
     Variable("max_body_bytes", "int", "largest accepted request body (JSON bodies: 1 MiB)", SERVERS),
     Variable("body_timeout", "float", "seconds a request body may take to arrive in full, counted once the "
              "token was accepted (then 408)", SERVERS),

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from sentinel.app import Services
-from tests.support.api import Tenant, error_of
+from tests.support.api import Tenant, error_of, unique_email
 
 
 @pytest.mark.parametrize(
@@ -144,3 +144,29 @@ def test_list_queries_do_not_grow_with_page_size(tenant: Tenant, services: Servi
         event.remove(services.db.engine, "before_cursor_execute", count)
     assert counts[0] == counts[2] and counts[1] == counts[3], counts
     assert counts[0] <= 6
+
+
+def test_lists_write_the_times_as_a_single_domain_does(services: Services) -> None:
+    """Lists read times as stored (no datetime in between); the answer is the same to the microsecond."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from sentinel.pagination import PageRequest
+    from sentinel.store.models import Domain
+
+    boot = services.organizations.bootstrap(unique_email("times"), "Times", "enterprise")
+    principal = services.tokens.authenticate(boot.token)
+    ids = [services.domains.create(principal, boot.organization_id, f"t{i}.example.com")["domain"]["id"]
+           for i in range(3)]
+    with services.db.transaction() as session:
+        for domain_id, when in zip(ids, [datetime(2026, 3, 2, 1, 2, 3, tzinfo=UTC),
+                                         datetime(2026, 3, 2, 1, 2, 3, 7, tzinfo=UTC), None], strict=True):
+            session.execute(update(Domain).where(Domain.id == domain_id).values(verified_at=when))
+    listed = services.domains.list_for_org(principal, boot.organization_id, PageRequest(1, 50))["domains"]
+    assert [d["verifiedAt"] for d in listed] == ["2026-03-02T01:02:03Z", "2026-03-02T01:02:03.000007Z", None]
+    for view in listed:
+        single = services.domains.get(principal, view["id"])["domain"]
+        assert {k: view[k] for k in ("createdAt", "updatedAt", "verifiedAt")} == {
+            k: single[k] for k in ("createdAt", "updatedAt", "verifiedAt")
+        }

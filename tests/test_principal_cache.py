@@ -1,4 +1,6 @@
-"""The principal cache (used where one process holds all state, as in mock mode) stays exact."""
+"""The principal cache stays exact: in one process (the mock's own counter) and across
+processes (serve's generation counter in the database; tests/test_principal_generations.py
+runs two processes)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from sentinel.accounts.tokens import LAST_USED_RESOLUTION, PrincipalCache
+from sentinel.accounts.tokens import LAST_USED_RESOLUTION, PrincipalCache, hash_secret
 from sentinel.app import Services, build_services, create_app
 from sentinel.clock import ManualClock
 from sentinel.settings import Settings
@@ -28,27 +30,46 @@ def cached(tmp_path) -> Iterator[tuple[Services, LiveServer, ManualClock]]:
 
 
 def _queries(services: Services, secret: str) -> int:
+    """Queries one authentication makes: through SQLAlchemy, or straight on a DBAPI connection."""
     seen: list[str] = []
 
     def count(*_a: object) -> None:
         seen.append("q")
 
-    event.listen(services.db.engine, "before_cursor_execute", count)
+    db = services.db
+    plain = db.read_value
+
+    def read_value(sql: str) -> object:
+        seen.append(sql)
+        return plain(sql)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    db.read_value = read_value  # type: ignore[method-assign]
     try:
         services.tokens.authenticate(secret)
     finally:
-        event.remove(services.db.engine, "before_cursor_execute", count)
+        event.remove(db.engine, "before_cursor_execute", count)
+        del db.read_value
     return len(seen)
 
 
-def test_a_cached_principal_costs_no_query(cached) -> None:
+def test_a_cached_principal_costs_one_query_the_generation(cached) -> None:
     services, live, clock = cached
     t = new_tenant(services, live.url)
-    assert _queries(services, t.token) > 0
-    assert _queries(services, t.token) == 0
+    assert _queries(services, t.token) > 1
+    assert _queries(services, t.token) == 1
     clock.advance(LAST_USED_RESOLUTION)  # the entry lapses so last-used time is written again
-    assert _queries(services, t.token) > 0
+    assert _queries(services, t.token) > 1
     t.http.close()
+
+
+def test_a_local_cache_costs_no_query(tmp_path) -> None:
+    services = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'local.db'}"))
+    services.tokens.cache = PrincipalCache(local=True)
+    boot = services.organizations.bootstrap("local@example.com", "Local")
+    assert _queries(services, boot.token) > 0
+    assert _queries(services, boot.token) == 0
+    services.db.dispose()
 
 
 def test_changes_apply_on_the_next_request(cached) -> None:
@@ -96,20 +117,25 @@ def test_expiry_is_honoured_from_the_cache(cached) -> None:
 def test_a_lookup_that_raced_a_change_is_not_cached(tmp_path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'race.db'}")
     services = build_services(settings)
-    cache = PrincipalCache()
-    services.tokens.cache = cache
+    cache = services.tokens.cache
+    assert cache is not None and not cache.local
     boot = services.organizations.bootstrap("race@example.com", "Race")
     principal = services.tokens.authenticate(boot.token)
-    stale_generation = cache.generation
-    cache.forget()
-    from sentinel.accounts.tokens import hash_secret
-
+    stale_generation = services.tokens._generation()
+    assert stale_generation is not None
+    # A change commits (in any process) between this look-up's generation read and its put.
+    with services.db.transaction() as session:
+        services.tokens.forget_principals(session)
     now = services.clock.now()
     cache.put(hash_secret(boot.token), principal, None, now, stale_generation)
-    assert cache.get(hash_secret(boot.token), now) is None
+    current = services.tokens._generation()
+    assert current == stale_generation + 1
+    assert cache.get(hash_secret(boot.token), now, current) is None
+    assert services.tokens.cached(boot.token) is None
     services.db.dispose()
 
 
-def test_serve_mode_does_not_cache(services: Services) -> None:
-    assert services.tokens.cache is None
-    assert build_services(Settings(database_url="sqlite://"), "mock").tokens.cache is not None
+def test_serve_caches_under_the_database_generation_and_the_mock_under_its_own(services: Services) -> None:
+    assert services.tokens.cache is not None and not services.tokens.cache.local
+    mock_cache = build_services(Settings(database_url="sqlite://"), "mock").tokens.cache
+    assert mock_cache is not None and mock_cache.local

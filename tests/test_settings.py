@@ -65,8 +65,8 @@ def test_every_field_is_read_from_exactly_one_variable() -> None:
         assert var.default == _documented(next(f for f in dataclasses.fields(Settings) if f.name == var.field))
 
 
-SAMPLES = {"text": "x-value", "list": "a, b,,c", "int": "4711", "float": "1.5"}
-PARSED = {"text": "x-value", "list": ("a", "b", "c"), "int": 4711, "float": 1.5}
+SAMPLES = {"text": "x-value", "list": "a, b,,c", "int": "4711", "float": "1.5", "bool": "True"}
+PARSED = {"text": "x-value", "list": ("a", "b", "c"), "int": 4711, "float": 1.5, "bool": True}
 _KEY = "q0GJ1PKFd1rF0m8eBoIn4BVyBgXcXp1ZWcPzs8VcG0Y="
 CHECKED = {
     "allowed_target_networks": ("127.0.0.0/8, ::1,,192.0.2.0/24", ("127.0.0.0/8", "::1", "192.0.2.0/24")),
@@ -119,3 +119,10 @@ def test_serve_help_shows_defaults() -> None:
     assert "MAILSENTINEL_DATABASE_URL (default: sqlite:///./mailsentinel.db)" in result.stdout
     assert "MAILSENTINEL_AUTH_FAILURES_PER_MINUTE (default: 30)" in result.stdout
     assert "MAILSENTINEL_MOCK_SEED" not in result.stdout
+
+
+def test_a_switch_reads_true_and_false_words_and_refuses_others() -> None:
+    assert Settings.from_env({"MAILSENTINEL_ACCESS_LOG": "on"}).access_log is True
+    assert Settings.from_env({"MAILSENTINEL_ACCESS_LOG": "0"}).access_log is False
+    with pytest.raises(ValidationError):
+        Settings.from_env({"MAILSENTINEL_ACCESS_LOG": "maybe"})

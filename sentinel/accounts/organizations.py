@@ -163,7 +163,7 @@ class OrganizationService:
         with self.db.transaction() as session:
             org = self._create(session, principal.user_id, name, plan)
             result = {"organization": organization_view(org, Role.owner.name, 1, 0)}
-        self.tokens.forget_principals()
+            self.tokens.forget_principals(session)
         return result
 
     def _org(self, session: Session, principal: Principal, org_id: str) -> Organization:
@@ -194,7 +194,7 @@ class OrganizationService:
             org.updated_at = self.clock.now()
             session.flush()
             result = {"organization": self._views(session, principal, [org])[0]}
-        self.tokens.forget_principals()
+            self.tokens.forget_principals(session)
         return result
 
     def delete(self, principal: Principal, org_id: str) -> dict[str, Any]:
@@ -204,7 +204,7 @@ class OrganizationService:
         with self.db.transaction() as session:
             org = self._org(session, principal, org_id)
             session.delete(org)
-        self.tokens.forget_principals()
+            self.tokens.forget_principals(session)
         return {"id": org_id, "deleted": True}
 
     # -- members ------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ class OrganizationService:
             session.add(membership)
             session.flush()
             result = {"member": member_view(membership, user)}
-        self.tokens.forget_principals()
+            self.tokens.forget_principals(session)
         return result
 
     def _user_by_email(self, session: Session, address: str, name: str | None, now: datetime) -> User:
@@ -306,7 +306,7 @@ class OrganizationService:
                 raise Conflict("An organization needs at least one owner; make someone else owner first.")
             membership.role = new_role.name
             result = {"member": member_view(membership, user)}
-        self.tokens.forget_principals()
+            self.tokens.forget_principals(session)
         return result
 
     def remove_member(self, principal: Principal, org_id: str, user_id: str) -> dict[str, Any]:
@@ -334,7 +334,7 @@ class OrganizationService:
                 )
                 .values(revoked_at=self.clock.now())
             )
-        self.tokens.forget_principals()
+            self.tokens.forget_principals(session)
         return {"id": user_id, "deleted": True}
 
     # -- bootstrap ----------------------------------------------------------------------------
@@ -390,5 +390,5 @@ class OrganizationService:
                 secret=token_secret,
             )
             result = Bootstrap(token=secret, organization_id=org.id, user_id=user.id, token_id=token.id)
-        self.tokens.forget_principals()
+            self.tokens.forget_principals(session)
         return result

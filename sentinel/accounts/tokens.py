@@ -11,7 +11,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import SCOPES, Principal, Role
@@ -20,7 +20,7 @@ from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database, lock_row
-from sentinel.store.models import ApiToken, Membership, Organization
+from sentinel.store.models import ApiToken, CacheGeneration, Membership, Organization
 
 TOKEN_PREFIX = "ms_live_"
 SECRET_LENGTH = 40
@@ -30,13 +30,29 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 # Built once: authentication runs on every request, and a prebuilt statement skips
-# constructing and cache-keying the query each time.
+# constructing and cache-keying the query each time. Plain columns on a plain connection:
+# no ORM objects or session on the request path.
 _TOKEN_BY_DIGEST = (
-    select(ApiToken, Organization.plan)
+    select(
+        ApiToken.id,
+        ApiToken.user_id,
+        ApiToken.organization_id,
+        ApiToken.secret_hash,
+        ApiToken.scopes,
+        ApiToken.last_used_at,
+        ApiToken.expires_at,
+        ApiToken.revoked_at,
+        Organization.plan,
+    )
     .join(Organization, Organization.id == ApiToken.organization_id)
     .where(ApiToken.secret_hash == bindparam("digest"))
 )
 _ROLES_OF_USER = select(Membership.organization_id, Membership.role).where(Membership.user_id == bindparam("user_id"))
+_TOUCH = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+PRINCIPALS = "principals"
+# Plain SQL, run on a DBAPI connection on every request (Database.read_value).
+_GENERATION_SQL = f"SELECT value FROM {CacheGeneration.__tablename__} WHERE name = '{PRINCIPALS}'"
+_BUMP = update(CacheGeneration).where(CacheGeneration.name == PRINCIPALS).values(value=CacheGeneration.value + 1)
 
 
 def hash_secret(secret: str) -> str:
@@ -63,24 +79,38 @@ def parse_scopes(scopes: list[str] | None) -> str:
 
 
 class PrincipalCache:
-    """Authenticated principals by secret digest, for deployments that are one process.
+    """Authenticated principals by secret digest, exact across processes.
 
     Every change that can alter a principal (revocation, rotation, memberships, plan)
-    calls `forget()`; a generation number keeps a look-up that raced with such a change
-    from caching what it read before it. An entry also lapses after LAST_USED_RESOLUTION,
-    so the token's last-used time keeps being written.
+    bumps a generation counter (`TokenService.forget_principals`): in the database, in
+    the change's own transaction, where every instance reads it on every request and
+    drops its entries when it moved (`local=True`: a counter in this process, for a
+    deployment that is one process, the mock). An entry is filled only under the
+    generation read before its look-up, so a look-up that raced a change is never kept.
+    An entry also lapses after LAST_USED_RESOLUTION, so the token's last-used time keeps
+    being written.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, local: bool = False) -> None:
+        self.local = local
         self._entries: dict[str, tuple[Principal, datetime | None, datetime]] = {}
-        self._generation = 0
+        # The generation the entries were read under (None: nothing read yet).
+        self._generation: int | None = 0 if local else None
+        self._local_generation = 0
         self._lock = threading.Lock()
 
     @property
     def generation(self) -> int:
-        return self._generation
+        """This process's own counter (`local` caches)."""
+        return self._local_generation
 
-    def get(self, digest: str, now: datetime) -> Principal | None:
+    def get(self, digest: str, now: datetime, generation: int) -> Principal | None:
+        if generation != self._generation:
+            with self._lock:
+                if generation != self._generation:
+                    self._entries.clear()
+                    self._generation = generation
+            return None
         entry = self._entries.get(digest)
         if entry is None:
             return None
@@ -99,7 +129,9 @@ class PrincipalCache:
 
     def forget(self) -> None:
         with self._lock:
-            self._generation += 1
+            self._local_generation += 1
+            if self.local:
+                self._generation = self._local_generation
             self._entries.clear()
 
 
@@ -110,10 +142,41 @@ class TokenService:
         self.ids = ids
         self.cache = cache
 
-    def forget_principals(self) -> None:
-        """Drop cached principals after a change to tokens, memberships or plans."""
+    def forget_principals(self, session: Session) -> None:
+        """Invalidate every process's cached principals: call inside the transaction that
+        changes tokens, memberships or plans, so the change and the bump commit together."""
+        session.execute(_BUMP)
         if self.cache is not None:
             self.cache.forget()
+
+    def _generation(self) -> int | None:
+        """The principals' generation now; None when nothing may be cached."""
+        if self.cache is None:
+            return None
+        if self.cache.local:
+            return self.cache.generation
+        value = self.db.read_value(_GENERATION_SQL)
+        return None if value is None else int(value)
+
+    @staticmethod
+    def _digest(secret: str | None) -> str:
+        if not secret:
+            raise Unauthorized()
+        if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_LENGTH:
+            raise Unauthorized(f"Malformed API token: tokens start with '{TOKEN_PREFIX}'.")
+        return hash_secret(secret)
+
+    def cached(self, secret: str | None) -> Principal | None:
+        """The cached principal for this secret, or None when it must be looked up (also
+        for a malformed secret: `authenticate` gives that its error). One query: the generation."""
+        if self.cache is None:
+            return None
+        try:
+            digest = self._digest(secret)
+        except Unauthorized:
+            return None
+        generation = self._generation()
+        return None if generation is None else self.cache.get(digest, self.clock.now(), generation)
 
     def issue(
         self,
@@ -147,19 +210,22 @@ class TokenService:
 
         Raises Unauthorized when the secret is missing, malformed, unknown, revoked or expired.
         """
-        if not secret:
-            raise Unauthorized()
-        if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_LENGTH:
-            raise Unauthorized(f"Malformed API token: tokens start with '{TOKEN_PREFIX}'.")
-        digest = hash_secret(secret)
+        digest = self._digest(secret)
         now = self.clock.now()
-        generation = self.cache.generation if self.cache is not None else 0
-        if self.cache is not None and (cached := self.cache.get(digest, now)) is not None:
+        # Read before the look-up: a change committing in between leaves this entry behind.
+        generation = self._generation()
+        cached = self.cache.get(digest, now, generation) if self.cache and generation is not None else None
+        if cached is not None:
             return cached
-        with self.db.transaction() as session:
+        principal, expires_at = self._look_up(digest, now)
+        if self.cache is not None and generation is not None:
+            self.cache.put(digest, principal, expires_at, now, generation)
+        return principal
+
+    def _look_up(self, digest: str, now: datetime) -> tuple[Principal, datetime | None]:
+        with self.db.reading() as connection:
             # The plan comes with the token in one query: rate limiting needs it on every request.
-            row = session.execute(_TOKEN_BY_DIGEST, {"digest": digest}).first()
-            token, plan = (row[0], row[1]) if row is not None else (None, None)
+            token = connection.execute(_TOKEN_BY_DIGEST, {"digest": digest}).first()
             # Compare digests in constant time even though the lookup was by digest.
             if token is None or not hmac.compare_digest(token.secret_hash, digest):
                 raise Unauthorized("Invalid API token.")
@@ -167,21 +233,20 @@ class TokenService:
                 raise Unauthorized("This API token has been revoked.")
             if token.expires_at is not None and token.expires_at <= now:
                 raise Unauthorized(f"This API token expired at {isoformat(token.expires_at)}.")
-            rows = session.execute(_ROLES_OF_USER, {"user_id": token.user_id}).all()
+            rows = connection.execute(_ROLES_OF_USER, {"user_id": token.user_id}).all()
             if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-                token.last_used_at = now
-            principal = Principal(
-                user_id=token.user_id,
-                token_id=token.id,
-                organization_id=token.organization_id,
-                scopes=frozenset(token.scopes.split(",")),
-                roles={org_id: Role[role] for org_id, role in rows},
-                plan=plan or "free",
-            )
-            expires_at = token.expires_at
-        if self.cache is not None:
-            self.cache.put(digest, principal, expires_at, now, generation)
-        return principal
+                # The one write, at most once a minute per token (this connection is otherwise read-only).
+                connection.execute(_TOUCH, {"token_id": token.id, "now": now})
+                connection.commit()
+        principal = Principal(
+            user_id=token.user_id,
+            token_id=token.id,
+            organization_id=token.organization_id,
+            scopes=frozenset(token.scopes.split(",")),
+            roles={org_id: Role[role] for org_id, role in rows},
+            plan=token.plan or "free",
+        )
+        return principal, token.expires_at
 
     def list_for_user(self, principal: Principal, page: PageRequest) -> dict[str, Any]:
         stmt = (
@@ -254,7 +319,7 @@ class TokenService:
             if token.revoked_at is None:
                 token.revoked_at = now
             view = {"token": token_view(token, now)}
-        self.forget_principals()
+            self.forget_principals(session)
         return view
 
     def rotate(self, principal: Principal, token_id: str) -> dict[str, Any]:
@@ -275,5 +340,5 @@ class TokenService:
             token.secret_hint = _hint(secret)
             token.rotated_at = now
             view = {"token": token_view(token, now, secret)}
-        self.forget_principals()
+            self.forget_principals(session)
         return view

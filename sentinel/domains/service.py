@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import MANAGE, READ, Principal
 from sentinel.alerts.schedule import first_scan_at
-from sentinel.clock import Clock, IdGenerator, isoformat
+from sentinel.clock import Clock, IdGenerator, isoformat, stored_isoformat
 from sentinel.dns.dkim import selector_problem
 from sentinel.domains.names import normalize_domain, to_unicode
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
-from sentinel.store.models import Domain, SeenRecord
+from sentinel.store.models import Domain, SeenRecord, UTCDateTime
 
 VERIFICATION_PREFIX = "_mailsentinel"
 VERIFICATION_VALUE = "mailsentinel-verify="
@@ -72,9 +72,11 @@ def seen_records_view(rows: Iterable[SeenRecord]) -> dict[str, list[dict[str, An
     return views
 
 
-# Lists read the JSON selector columns as text: most are "[]", which needs no JSON parser.
+# Lists read the JSON selector columns as text (most are "[]", which needs no JSON parser)
+# and the times as stored (stored_isoformat: no parsing into a datetime to print it again).
 DOMAIN_COLUMNS = tuple(
-    type_coerce(c, String).label(c.key) if isinstance(c.type, JSON) else c for c in Domain.__table__.columns
+    type_coerce(c, String).label(c.key) if isinstance(c.type, JSON | UTCDateTime) else c
+    for c in Domain.__table__.columns
 )
 DomainRow = namedtuple("DomainRow", [c.key for c in Domain.__table__.columns])  # type: ignore[misc]
 
@@ -95,7 +97,7 @@ def domain_view(domain: Domain | Any, seen: Iterable[SeenRecord] | None = None) 
         "unicodeDomain": domain.unicode_name,
         "description": domain.description,
         "verified": domain.verified_at is not None,
-        "verifiedAt": isoformat(domain.verified_at),
+        "verifiedAt": stored_isoformat(domain.verified_at),
         "verification": {
             "recordType": "TXT",
             "recordName": f"{VERIFICATION_PREFIX}.{domain.name}",
@@ -104,9 +106,9 @@ def domain_view(domain: Domain | Any, seen: Iterable[SeenRecord] | None = None) 
         "dkimSelectors": _names(domain.dkim_selectors),
         "learnedDkimSelectors": _names(domain.learned_selectors),
         "scanIntervalHours": domain.scan_interval_hours,
-        "nextScanAt": isoformat(domain.next_scan_at),
-        "createdAt": isoformat(domain.created_at),
-        "updatedAt": isoformat(domain.updated_at),
+        "nextScanAt": stored_isoformat(domain.next_scan_at),
+        "createdAt": stored_isoformat(domain.created_at),
+        "updatedAt": stored_isoformat(domain.updated_at),
     }
     if seen is not None:
         view.update(seen_records_view(seen))

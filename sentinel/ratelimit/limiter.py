@@ -1,7 +1,8 @@
 """The limiter: per-organization plan limits and per-address failed authentications.
 
-Counting is the `limits` package's moving window, in its memory storage (one process)
-or its Redis storage (shared by every process using the same Redis and key prefix).
+Counting is a moving window: in this process's memory (ratelimit.memory, one process) or
+in the `limits` package's Redis storage (shared by every process using the same Redis and
+key prefix).
 When the store fails the limiter fails open: requests are admitted, the outage is
 logged once, and the store is left alone for a short back-off so a dead Redis costs
 one quick failure per back-off rather than a timeout per request.
@@ -17,10 +18,11 @@ from typing import Any, Protocol, TypeVar, cast
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.storage import RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from sentinel.ratelimit.addresses import failure_bucket
+from sentinel.ratelimit.memory import MemoryWindows
 from sentinel.ratelimit.plans import FALLBACK_PLAN, PlanLimits, plan_limits
 from sentinel.ratelimit.windows import Decision, WindowState, nearest_exhaustion
 from sentinel.settings import Settings
@@ -53,7 +55,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Storage | MemoryWindows,
         plans: Mapping[str, PlanLimits],
         auth_failures_per_minute: int,
         *,
@@ -62,7 +64,9 @@ class RateLimiter:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.storage = storage
-        self._strategy = MovingWindowRateLimiter(storage)
+        self._strategy: MovingWindowRateLimiter | MemoryWindows = (
+            storage if isinstance(storage, MemoryWindows) else MovingWindowRateLimiter(storage)
+        )
         self._windows = {plan: limits.windows() for plan, limits in plans.items()}
         self._auth = RateLimitItemPerMinute(auth_failures_per_minute)
         self._retry_interval = retry_interval
@@ -184,13 +188,13 @@ class Unlimited:
         return self._decision()
 
 
-def build_storage(settings: Settings) -> Storage:
+def build_storage(settings: Settings) -> Storage | MemoryWindows:
     """Redis storage when a Redis URL is configured, otherwise this process's memory.
 
     Raises ValidationError (from Settings) or limits.errors.ConfigurationError for an unusable URL.
     """
     if not settings.redis_url:
-        return MemoryStorage()
+        return MemoryWindows()
     from redis import ConnectionPool
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -211,7 +215,10 @@ def build_storage(settings: Settings) -> Storage:
 
 
 def build_limiter(
-    settings: Settings, *, storage: Storage | None = None, retry_interval: float = DEFAULT_RETRY_INTERVAL
+    settings: Settings,
+    *,
+    storage: Storage | MemoryWindows | None = None,
+    retry_interval: float = DEFAULT_RETRY_INTERVAL,
 ) -> RateLimiter:
     """The limiter the settings describe. Raises ValidationError for bad plan overrides."""
     return RateLimiter(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+
+import orjson
 
 from sentinel.errors import NotFound, SentinelError
 from sentinel.store.models import Organization
 
-from .api import to_api
-from .parser import parse_report
+from .api import header_to_api, record_to_api, skipped_to_api
+from .parser import ReportReader, open_report
 
 if TYPE_CHECKING:
     from sentinel.app import Services
@@ -50,21 +52,128 @@ def _rate(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
-def parse_command(paths: Sequence[Path], as_json: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Parse each file; print the report objects (with `file`) and the errors. 1 if any failed."""
+# Records are encoded in batches and output written in chunks of about this many bytes.
+_BATCH = 1000
+_CHUNK = 1 << 16
+
+
+class _Output:
+    """Bytes to a text stream, in chunks: through its binary buffer when it has one."""
+
+    def __init__(self, out: TextIO) -> None:
+        out.flush()
+        self._out = out
+        self._binary: BinaryIO | None = getattr(out, "buffer", None)
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self._size = 0
+        if self._binary is not None:
+            self._binary.write(data)
+            self._binary.flush()
+        else:
+            self._out.write(data.decode("utf-8"))
+            self._out.flush()
+
+
+def _totals(reader: ReportReader) -> dict[str, Any]:
+    """The fields of the report object after its header, records aside (final once they are read)."""
+    return {
+        "recordCount": reader.record_count,
+        "messageCount": reader.message_count,
+        "dmarcPassCount": reader.dmarc_pass_count,
+        "skippedCount": reader.skipped_count,
+        "skippedByReason": dict(reader.skipped_by_reason),
+        "skipped": skipped_to_api(reader.skipped),
+        "warnings": list(reader.warnings),
+        "extensions": reader.extensions,
+    }
+
+
+def _report_json(path: Path, output: _Output, first: bool) -> None:
+    """One report object (as `to_api` builds it, with `file`) written to `output`.
+
+    Records are encoded as they are parsed into a temporary file, so memory stays flat
+    whatever the report's size, and nothing of a report that fails partway is written:
+    it is copied out (header, totals, records) only once the whole file has parsed.
+    Raises SentinelError or OSError as parsing does.
+    """
+    with open_report(path) as reader, tempfile.TemporaryFile() as spool:
+        batch: list[bytes] = []
+        for record in reader:
+            batch.append(orjson.dumps(record_to_api(record)))
+            if len(batch) >= _BATCH:
+                spool.write(b"," + b",".join(batch))
+                batch.clear()
+        if batch:
+            spool.write(b"," + b",".join(batch))
+        head = orjson.dumps({"file": str(path), **header_to_api(reader.metadata, reader.policy), **_totals(reader)})
+        output.write((b"" if first else b",") + head[:-1] + b',"records":[')
+        spool.seek(1)  # past the first record's comma
+        while chunk := spool.read(_CHUNK):
+            output.write(chunk)
+        output.write(b"]}")
+
+
+def _report_lines(path: Path, output: _Output) -> None:
+    """JSON Lines: a `record` line per record as it is parsed, then the `report` line
+    (the report object without its records). Raises SentinelError or OSError."""
+    with open_report(path) as reader:
+        prefix = {"kind": "record", "file": str(path), "reportId": reader.metadata.report_id}
+        for record in reader:
+            output.write(orjson.dumps({**prefix, **record_to_api(record)}) + b"\n")
+        head = {"kind": "report", "file": str(path), **header_to_api(reader.metadata, reader.policy)}
+        output.write(orjson.dumps({**head, **_totals(reader)}) + b"\n")
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    """The report object without its records, the records streamed through (flat memory)."""
+    with open_report(path) as reader:
+        for _ in reader:
+            pass
+        return {**header_to_api(reader.metadata, reader.policy), **_totals(reader)}
+
+
+def parse_command(
+    paths: Sequence[Path], as_json: bool, out: TextIO | None = None, err: TextIO | None = None, *, lines: bool = False
+) -> int:
+    """Parse each file; print the report objects (with `file`) and the errors. 1 if any failed.
+
+    `as_json`: one JSON document `{"reports": [...], "errors": [...]}`; `lines`: JSON Lines
+    (`record` lines as parsed, a `report` line per report, an `error` line per failure).
+    """
     out, err = out or sys.stdout, err or sys.stderr
-    reports: list[dict[str, Any]] = []
+    parsed = 0
     errors: list[dict[str, str]] = []
+    output = _Output(out) if as_json or lines else None
+    if output is not None and not lines:
+        output.write(b'{"reports":[')
     for path in report_files(paths):
         try:
-            report = to_api(parse_report(path))
+            if output is not None and lines:
+                _report_lines(path, output)
+            elif output is not None:
+                _report_json(path, output, first=parsed == 0)
+            else:
+                report = _summary(path)
         except (SentinelError, OSError) as exc:
             errors.append(_error(path, exc))
-            if not as_json:
+            if output is not None and lines:
+                output.write(orjson.dumps({"kind": "error", **errors[-1]}) + b"\n")
+            elif output is None:
                 print(f"{path}: {errors[-1]['message']}", file=err)
             continue
-        reports.append({"file": str(path), **report})
-        if not as_json:
+        parsed += 1
+        if output is None:
             dates = report["dateRange"]
             print(f"{path}: {report['orgName']} report {report['reportId']} about {report['domain']}, "
                   f"{dates['begin']} to {dates['end']}", file=out)
@@ -73,11 +182,12 @@ def parse_command(paths: Sequence[Path], as_json: bool, out: TextIO | None = Non
                   + (f", {_count(report['skippedCount'], 'record')} skipped ("
                      + ", ".join(f"{n:,} {reason}" for reason, n in sorted(report["skippedByReason"].items()))
                      + ")" if report["skippedCount"] else ""), file=out)
-    if as_json:
-        json.dump({"reports": reports, "errors": errors}, out, ensure_ascii=False)
-        out.write("\n")
-    elif len(reports) + len(errors) > 1:
-        print(f"{len(reports)} parsed, {len(errors)} failed.", file=out)
+    if output is not None:
+        if not lines:
+            output.write(b'],"errors":' + orjson.dumps(errors) + b"}\n")
+        output.flush()
+    elif parsed + len(errors) > 1:
+        print(f"{parsed} parsed, {len(errors)} failed.", file=out)
     return 1 if errors else 0
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from sentinel.clock import isoformat
 from sentinel.store.models import DmarcRecord, DmarcReport
@@ -17,7 +18,10 @@ RECORD_COLUMNS = (
     "report_id", "position", "source_ip", "count", "disposition", "dkim", "spf", "dmarc_pass",
     "dkim_aligned", "spf_aligned", "header_from", "envelope_from", "envelope_to", "details",
 )
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+def _dumps(details: dict[str, Any]) -> str:
+    # orjson: ~5x the standard encoder on the one JSON column written per record.
+    return orjson.dumps(details).decode("utf-8")
 
 
 def record_row(report_id: str, r: Record) -> tuple[Any, ...]:

@@ -96,6 +96,16 @@ class ApiToken(Base):
     rotated_at: Mapped[datetime | None]
 
 
+class CacheGeneration(Base):
+    """A counter bumped by every change that invalidates a cache kept in each process
+    (`principals`: revocations, rotations, memberships, plans)."""
+
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 class Domain(Base):
     __tablename__ = "domains"
     __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_domains_org_name"),)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from sentinel.accounts.principal import Principal
 from sentinel.pagination import PageRequest
 from sentinel.web import context
+from sentinel.web.executors import quick_read as quick_read  # and bounded reads with this
 from sentinel.web.executors import slow_work as slow_work  # handlers mark slow operations with it
 from sentinel.web.responses import envelope
 

@@ -23,6 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # The attribute `slow_work` sets on a handler: the name of its admission caps.
 SLOW_WORK = "__sentinel_slow_work__"
+# The attribute `quick_read` sets on a handler.
+QUICK_READ = "__sentinel_quick_read__"
 
 
 class Blocking(Protocol):
@@ -69,3 +71,11 @@ def slow_work(kind: str) -> Callable[[F], F]:
         return handler
 
     return mark
+
+
+def quick_read(handler: F) -> F:
+    """Mark a handler that only reads a bounded page (at most 100 rows, by index): where the
+    database is SQLite, whose readers never wait for a writer in WAL mode, it runs on the
+    event loop (the services' `quick` port), saving the thread hop that costs more than it."""
+    setattr(handler, QUICK_READ, True)
+    return handler

@@ -1,6 +1,7 @@
 """Resolves each operationId to its handler and runs synchronous handlers through the
-services' blocking-call ports: the handler pool, or, for handlers marked `slow_work`, the
-slow pool (admitted earlier by web.admission.AdmitBeforeBody, from the kinds noted here)."""
+services' blocking-call ports: the handler pool (the `quick` port for handlers marked
+`quick_read`), or, for handlers marked `slow_work`, the slow pool (admitted earlier by
+web.admission.AdmitBeforeBody, from the kinds noted here)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from typing import Any
 
 from connexion.resolver import Resolver
 
-from sentinel.web.executors import SLOW_WORK, Blocking
+from sentinel.web.executors import QUICK_READ, SLOW_WORK, Blocking
 
 
 class BlockingResolver(Resolver):  # type: ignore[misc]
-    def __init__(self, blocking: Blocking, slow: Blocking | None = None) -> None:
+    def __init__(self, blocking: Blocking, slow: Blocking | None = None, quick: Blocking | None = None) -> None:
         super().__init__()
         self.blocking = blocking
         self.slow = slow or blocking
+        self.quick = quick or blocking
         # operationId -> slow-work kind, for the admission step (web.admission.AdmitBeforeBody).
         self.kinds: dict[str, str] = {}
 
@@ -28,7 +30,7 @@ class BlockingResolver(Resolver):  # type: ignore[misc]
         if asyncio.iscoroutinefunction(handler):
             return handler
         kind: str | None = getattr(handler, SLOW_WORK, None)
-        blocking, slow = self.blocking, self.slow
+        blocking, slow = (self.quick if getattr(handler, QUICK_READ, False) else self.blocking), self.slow
 
         if kind is None:
 

@@ -20,6 +20,7 @@ def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Co
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
+        "access_log": settings.access_log,
         "proxy_headers": False,
         "server_header": False,
         "http": guarded_protocol(settings.max_header_bytes, settings.max_headers, settings.header_timeout),

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from limits.storage import MemoryStorage
 
 from sentinel.app import Services
 from sentinel.clock import ManualClock, SequentialIds
 from sentinel.dns.https import StaticFetcher
 from sentinel.dns.zones import ZoneClient
+from sentinel.ratelimit.memory import MemoryWindows
 
 
 def test_mock_ports(mock_services: Services) -> None:
@@ -23,7 +23,7 @@ def test_mock_ports(mock_services: Services) -> None:
     assert isinstance(mock_services.clock, ManualClock)
     assert isinstance(mock_services.ids, SequentialIds)
     assert mock_services.db.in_memory
-    assert isinstance(getattr(mock_services.limiter, "storage", None), MemoryStorage)
+    assert isinstance(getattr(mock_services.limiter, "storage", None), MemoryWindows)
     assert mock_services.scans.dns is mock_services.dns
 
 

@@ -69,3 +69,17 @@ def test_parse_counts_every_skipped_record_and_lists_a_sample(tmp_path: Path,
     report = json.loads(capsys.readouterr().out)["reports"][0]
     assert (report["skippedCount"], len(report["skipped"])) == (150, 100)
     assert report["skippedByReason"] == {"invalid_source_ip": 150}
+
+
+def test_parse_jsonl_writes_records_then_the_report_then_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [AGGREGATE / "nice-input.xml.gz", AGGREGATE / "empty.xml"]
+    assert main(["parse", "--jsonl", *map(str, files)]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["kind"] for line in lines] == ["record"] * 20 + ["report", "error"]
+    assert sum(line["count"] for line in lines[:20]) == lines[20]["messageCount"] == 3047
+    assert {line["file"] for line in lines[:21]} == {str(files[0])} and "records" not in lines[20]
+    assert (lines[21]["file"], lines[21]["code"]) == (str(files[1]), "INVALID_REPORT")
+    assert main(["parse", "--json", str(files[0])]) == 0
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["records"] == [{k: v for k, v in line.items() if k not in ("kind", "file", "reportId")}
+                                 for line in lines[:20]]
