@@ -198,6 +198,16 @@ def test_a_nullable_wrapped_ref_is_its_type_and_a_lone_count_keeps_its_name() ->
         "types.RecoverEnvelopeData"
 
 
+def test_the_readme_states_the_coverage() -> None:
+    readme = (SDK / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"Spec coverage: (\d+) of (\d+) operations", readme)
+    assert stated, "sdk/python/README.md states the spec coverage"
+    total = len(_operations(_spec()))
+    assert (int(stated[1]), int(stated[2])) == (len(OPERATIONS), total) and len(OPERATIONS) == total
+    for resource in {r for r, _, _, _ in OPERATIONS.values()}:
+        assert f"`{resource}`" in readme, resource
+
+
 @pytest.mark.parametrize("name", ["test_sdk_resources.py", "test_sdk_async.py"])
 def test_the_tests_call_every_method(name: str) -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in TESTS.glob("test_sdk_*.py") if
