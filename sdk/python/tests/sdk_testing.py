@@ -6,6 +6,8 @@ import http.server
 import json
 import socket
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,16 @@ def run_due_jobs(mock_url: str) -> dict[str, object]:
     answer = httpx.post(f"{mock_url}/_mock/clock", json={"advanceSeconds": 0}, timeout=HANG_GUARD)
     assert answer.status_code == 200, answer.text
     return dict(answer.json()["data"])
+
+
+def eventually(check: Callable[[], bool]) -> None:
+    """Wait until `check()` holds: the mock's own worker thread may still be recording the outcome
+    of a delivery the receiver already answered. The bound only guards against a hang."""
+    deadline = time.monotonic() + HANG_GUARD
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never held")
+        time.sleep(0.02)
 
 
 class Recorder:

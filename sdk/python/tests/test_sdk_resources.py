@@ -8,7 +8,7 @@ import os
 
 import httpx
 import pytest
-from sdk_testing import OWNER_TOKEN, ROOT, VIEWER_TOKEN, Receiver, run_due_jobs
+from sdk_testing import OWNER_TOKEN, ROOT, VIEWER_TOKEN, Receiver, eventually, run_due_jobs
 
 import mailsentinel
 from mailsentinel import MailSentinel, NotFoundError, NotModified, SyncPage, WebhookVerificationError
@@ -162,7 +162,7 @@ def test_webhooks_and_deliveries(client: MailSentinel, org_id: str, mock_url: st
         {"recovered": 1}
     run_due_jobs(mock_url)
     assert len(receiver.wait_for("webhook.test", 3)) == 3
-    assert client.deliveries.get(hook["id"], failing["id"])["status"] == "succeeded"
+    eventually(lambda: client.deliveries.get(hook["id"], failing["id"])["status"] == "succeeded")
 
     redelivered = client.deliveries.redeliver(hook["id"], sent["id"])
     assert redelivered["id"] == sent["id"] and redelivered["status"] == "pending"
