@@ -35,6 +35,7 @@ from sdkgen_text import (
     pascal,
     py,
     qualify,
+    split_expr,
     wrap,
 )
 
@@ -154,14 +155,16 @@ class Generator(Api):
         positional = [p for p in op.params if p.location == "path"]
         keyword_required = [p for p in op.params if p.location != "path" and p.required]
         optional = [p for p in op.params if p.location != "path" and not p.required]
-        lines += [f"        {p.arg}: {p.type}," for p in positional]
+        for p in positional:
+            lines += split_expr(f"{p.arg}: ", p.type, ",", "        ")
         lines.append("        *,")
-        lines += [f"        {p.arg}: {p.type}," for p in keyword_required]
+        for p in keyword_required:
+            lines += split_expr(f"{p.arg}: ", p.type, ",", "        ")
         for p in optional:
             if p.location == "body":
-                lines.append(f"        {p.arg}: Union[{p.type}, NotGiven] = NOT_GIVEN,")
+                lines += split_expr(f"{p.arg}: ", f"Union[{p.type}, NotGiven]", " = NOT_GIVEN,", "        ")
             else:
-                lines.append(f"        {p.arg}: Optional[{p.type}] = None,")
+                lines += split_expr(f"{p.arg}: ", f"Optional[{p.type}]", " = None,", "        ")
         lines += [
             "        extra_headers: Optional[Headers] = None,",
             "        extra_query: Optional[Query] = None,",
@@ -303,7 +306,11 @@ class Generator(Api):
                  "# operationId -> (resource, method, HTTP method, path)",
                  "OPERATIONS: dict[str, tuple[str, str, str, str]] = {"]
         for op in self.operations:
-            lines.append(f'    "{op.operation_id}": ("{op.resource}", "{op.method}", "{op.http_method}", "{op.path}"),')
+            entry = f'("{op.resource}", "{op.method}", "{op.http_method}", "{op.path}")'
+            if len(f'    "{op.operation_id}": {entry},') <= 120:
+                lines.append(f'    "{op.operation_id}": {entry},')
+            else:
+                lines += [f'    "{op.operation_id}": (', f"        {entry[1:-1]},", "    ),"]
         lines.append("}")
         spec_methods = {(op.resource, op.method) for op in self.operations}
         extras = sorted(f"{r}.{m}" for r, mixin in MIXINS.items() for m in mixin.methods if (r, m) not in spec_methods)

@@ -82,7 +82,11 @@ class Models:
             self.deps.add(name)
             return name
         nullable = bool(schema.get("nullable"))
-        if "allOf" in schema or self._is_object(schema):
+        parts = schema.get("allOf", [])
+        if len(parts) == 1 and not self.flatten(schema).get("properties"):
+            # `allOf: [$ref]` only to add `nullable` (or a description): the referred type itself.
+            base = self.expr(parts[0], hint, for_input=for_input)
+        elif "allOf" in schema or self._is_object(schema):
             if for_input:
                 base = "Mapping[str, Any]"
             elif id(schema) in self.by_node:

@@ -156,8 +156,11 @@ class Api:
             self.models.expr(data_node, self._data_hint(schema, hint))
             return
         data_type = self.models.expr(data_node, self._data_hint(schema, hint))
-        if len(data_props) == 1 and list(data_props) == list(data.get("required", [])):
-            key = next(iter(data_props))
+        key = next(iter(data_props), "")
+        scalar = bool(key) and self.models.resolve(data_props[key]).get("type") in ("integer", "number", "boolean")
+        # One object is unwrapped (`{"domain": {...}}` -> the domain); a lone count such as
+        # `{"recovered": 3}` keeps its name.
+        if len(data_props) == 1 and list(data_props) == list(data.get("required", [])) and not scalar:
             result.unwrap = ("data", key)
             result.returns = self.models.expr(data_props[key], hint + pascal(key))
         else:

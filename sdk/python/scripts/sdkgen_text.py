@@ -68,7 +68,8 @@ def split_expr(prefix: str, expr: str, suffix: str, indent: str) -> list[str]:
         depth += (ch in "[(" and 1) or (-1 if ch in "])" else 0)
         current += ch
     items.append(current.strip())
-    return [f"{indent}{prefix}{head}[", *[f"{indent}    {i}," for i in items], f"{indent}]{suffix}"]
+    inner_lines = [line for i in items for line in split_expr("", i, ",", indent + "    ")]
+    return [f"{indent}{prefix}{head}[", *inner_lines, f"{indent}]{suffix}"]
 
 
 def import_line(module: str, names: set[str] | list[str]) -> list[str]:

@@ -11,12 +11,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sdk_testing import OWNER_TOKEN, ROOT, VIEWER_TOKEN, free_port
+from sdk_testing import HANG_GUARD, OWNER_TOKEN, ROOT, VIEWER_TOKEN, Receiver, free_port
 
 from mailsentinel import MailSentinel
-
-# Only against a mock that never comes up: tests assert what it answers, never how soon.
-HANG_GUARD = 120.0
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +85,12 @@ def viewer(mock_url: str) -> Iterator[MailSentinel]:
 @pytest.fixture
 def org_id(client: MailSentinel) -> str:
     return client.me.get()["memberships"][0]["organization"]["id"]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on loopback for the mock's webhook deliveries."""
+    r = Receiver()
+    yield r
+    r.close()
+

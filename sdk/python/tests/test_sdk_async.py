@@ -6,8 +6,9 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
-from sdk_testing import FIXTURES, OWNER_TOKEN
+from sdk_testing import FIXTURES, OWNER_TOKEN, ROOT, Receiver, run_due_jobs
 
 import mailsentinel
 from mailsentinel import AsyncMailSentinel, AsyncPage
@@ -90,5 +91,61 @@ def test_async_every_resource(mock_url: str) -> None:
             org, FIXTURES / "estadocuenta1.infonacot.gob.mx!example.com!1536853302!1536939702!2940.xml.zip"
         )
         assert raw.status_code in (200, 201) and raw.parse()["report"]["orgName"]
+
+    run(mock_url, scenario)
+
+
+def test_async_webhooks_and_deliveries(mock_url: str, receiver: Receiver) -> None:
+    async def scenario(client: AsyncMailSentinel) -> None:
+        org = await _org(client)
+        created = await client.webhooks.create(org, url=receiver.url, events=["report.received"])
+        hook, secret = created["webhook"], created["secret"]
+        assert hook["id"] in {w["id"] async for w in client.webhooks.list(org)}
+        assert (await client.webhooks.get(hook["id"]))["url"] == receiver.url
+        assert (await client.webhooks.update(hook["id"], events=None))["events"] is None
+
+        sent = await client.webhooks.test(hook["id"])
+        assert sent["status"] == "succeeded"
+        body, headers = receiver.wait_for("webhook.test")[0]
+        assert mailsentinel.webhooks.verify(body, headers, secret) == sent["payload"]
+        assert sent["id"] in {d["id"] async for d in client.deliveries.list(hook["id"])}
+        assert (await client.deliveries.get(hook["id"], sent["id"]))["attempts"][0]["statusCode"] == 204
+        assert (await client.deliveries.redeliver(hook["id"], sent["id"]))["status"] == "pending"
+        run_due_jobs(mock_url)
+        assert len(receiver.wait_for("webhook.test", 2)) == 2
+        since = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        assert await client.webhooks.recover(hook["id"], since=since) == {"recovered": 0}  # nothing failed
+        rotated = await client.webhooks.rotate_secret(hook["id"])
+        assert rotated["secret"] != secret
+        assert (await client.webhooks.delete(hook["id"]))["deleted"] is True
+
+    run(mock_url, scenario)
+
+
+def test_async_alerts_and_changes(mock_url: str) -> None:
+    async def scenario(client: AsyncMailSentinel) -> None:
+        org = await _org(client)
+        assert len([r async for r in client.alert_rules.list(org)]) == 7
+        rule = await client.alert_rules.create(org, name="Reports stopped, 24 h", type="reports_stopped",
+                                               params={"hours": 24})
+        assert (await client.alert_rules.get(rule["id"]))["params"]["hours"] == 24
+        assert (await client.alert_rules.update(rule["id"], severity="info"))["severity"] == "info"
+        assert (await client.alert_rules.delete(rule["id"]))["deleted"] is True
+
+        domain = next(d for d in (await client.domains.list(org)).items if d["domain"] == "example.com")
+        await client.domains.scan(domain["id"])
+        zone = (ROOT / "mocks" / "zones" / "example.com.zone").read_text(encoding="utf-8")
+        async with httpx.AsyncClient() as control:
+            answer = await control.post(f"{mock_url}/_mock/zones", json={"zone": zone.replace("-all", "~all")})
+            assert answer.status_code == 200
+        await client.domains.scan(domain["id"])
+        changes = [c async for c in client.domains.changes(domain["id"])]
+        assert [c["record"] for c in changes] == ["spf"] and changes[0]["after"].endswith("~all")
+
+        alerts = [a async for a in client.alerts.list(org, status="open", domain_id=domain["id"])]
+        assert alerts, "the seed leaves example.com with an open alert"
+        alert = await client.alerts.get(alerts[0]["id"])
+        assert (await client.alerts.acknowledge(alert["id"]))["status"] == "acknowledged"
+        assert (await client.alerts.resolve(alert["id"]))["status"] == "resolved"
 
     run(mock_url, scenario)

@@ -8,10 +8,10 @@ import os
 
 import httpx
 import pytest
-from sdk_testing import OWNER_TOKEN, VIEWER_TOKEN
+from sdk_testing import OWNER_TOKEN, ROOT, VIEWER_TOKEN, Receiver, eventually, run_due_jobs
 
 import mailsentinel
-from mailsentinel import MailSentinel, NotFoundError, NotModified, SyncPage
+from mailsentinel import MailSentinel, NotFoundError, NotModified, SyncPage, WebhookVerificationError
 
 SEED_SNIPPET = """
 from mailsentinel import MailSentinel
@@ -129,6 +129,106 @@ def test_reports_list_get_delete(client: MailSentinel, org_id: str) -> None:
     assert report["report"]["orgName"] == "google.com" and report["pagination"]["limit"] == 1
     assert client.reports.delete(report["report"]["id"])["deleted"] is True
     assert client.reports.list(reporter="google.com").items == []
+
+
+def test_webhooks_and_deliveries(client: MailSentinel, org_id: str, mock_url: str, receiver: Receiver) -> None:
+    created = client.webhooks.create(org_id, url=receiver.url, description="SDK receiver", events=["report.received"])
+    hook, secret = created["webhook"], created["secret"]
+    assert secret.startswith("whsec_") and hook["events"] == ["report.received"] and hook["enabled"] is True
+    assert [w["id"] for w in client.webhooks.list(org_id)] == [hook["id"]]
+    assert client.webhooks.get(hook["id"])["description"] == "SDK receiver"
+    updated = client.webhooks.update(hook["id"], description="every event", events=None)  # null: every type
+    assert updated["description"] == "every event" and updated["events"] is None
+
+    sent = client.webhooks.test(hook["id"])
+    assert sent["event"] == "webhook.test" and sent["status"] == "succeeded" and sent["lastStatusCode"] == 204
+    body, headers = receiver.wait_for("webhook.test")[0]
+    assert mailsentinel.webhooks.verify(body, headers, secret) == sent["payload"]
+    assert [d["id"] for d in client.deliveries.list(hook["id"], event="webhook.test")] == [sent["id"]]
+    detail = client.deliveries.get(hook["id"], sent["id"])
+    assert [a["statusCode"] for a in detail["attempts"]] == [204] and detail["attempts"][0]["address"] == "127.0.0.1"
+
+    # A receiver that fails: the delivery waits for its retry; disabling the endpoint fails it,
+    # and recover sends it again once the receiver is back.
+    receiver.status = 500
+    failing = client.webhooks.test(hook["id"])
+    assert failing["status"] == "pending" and failing["lastStatusCode"] == 500
+    client.webhooks.update(hook["id"], enabled=False)
+    assert client.deliveries.get(hook["id"], failing["id"])["status"] == "failed"
+    assert [d["id"] for d in client.deliveries.list(hook["id"], status="failed")] == [failing["id"]]
+    receiver.status = 204
+    client.webhooks.update(hook["id"], enabled=True)
+    assert client.webhooks.recover(hook["id"], since=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)) == \
+        {"recovered": 1}
+    run_due_jobs(mock_url)
+    assert len(receiver.wait_for("webhook.test", 3)) == 3
+    eventually(lambda: client.deliveries.get(hook["id"], failing["id"])["status"] == "succeeded")
+
+    redelivered = client.deliveries.redeliver(hook["id"], sent["id"])
+    assert redelivered["id"] == sent["id"] and redelivered["status"] == "pending"
+    run_due_jobs(mock_url)
+    again = receiver.wait_for("webhook.test", 4)[-1]
+    assert again[1]["webhook-id"] == headers["webhook-id"]  # the same message, so receivers can dedupe
+    assert mailsentinel.webhooks.verify(*again, secret)["id"] == sent["payload"]["id"]
+
+    rotated = client.webhooks.rotate_secret(hook["id"])
+    assert rotated["secret"] != secret and rotated["webhook"]["secretRotatedAt"] is not None
+    client.webhooks.test(hook["id"])
+    body, headers = receiver.wait_for("webhook.test", 5)[-1]
+    assert mailsentinel.webhooks.verify(body, headers, rotated["secret"])["event"] == "webhook.test"
+    assert mailsentinel.webhooks.verify(body, headers, secret)["event"] == "webhook.test"  # old one, for 24 h
+    with pytest.raises(WebhookVerificationError):
+        mailsentinel.webhooks.verify(body.replace(b"webhook.test", b"webhook.tost"), headers, rotated["secret"])
+
+    assert client.webhooks.delete(hook["id"])["deleted"] is True
+    with pytest.raises(NotFoundError):
+        client.webhooks.get(hook["id"])
+
+
+def test_alert_rules(client: MailSentinel, org_id: str) -> None:
+    names = [r["name"] for r in client.alert_rules.list(org_id)]
+    assert len(names) == 7 and names[-1] == "Any DKIM key change on example.com"  # six defaults, one seeded
+    org = next(d for d in client.domains.list(org_id) if d["domain"] == "example.org")
+    rule = client.alert_rules.create(
+        org_id, name="SPF near   the limit", type="dns_error", severity="warning",
+        domain_ids=[org["id"]], params={"spfLookupThreshold": 8},
+    )
+    assert rule["name"] == "SPF near the limit" and rule["domainIds"] == [org["id"]]
+    assert rule["params"]["spfLookupThreshold"] == 8
+    assert client.alert_rules.get(rule["id"])["severity"] == "warning"
+    changed = client.alert_rules.update(rule["id"], enabled=False, domain_ids=None)
+    assert changed["enabled"] is False and changed["domainIds"] is None
+    assert client.alert_rules.delete(rule["id"])["deleted"] is True
+    with pytest.raises(NotFoundError):
+        client.alert_rules.get(rule["id"])
+
+
+def test_alerts_and_domain_changes(client: MailSentinel, org_id: str, mock_url: str) -> None:
+    domain = next(d for d in client.domains.list(org_id) if d["domain"] == "example.com")
+    client.domains.scan(domain["id"])
+    assert client.domains.changes(domain["id"]).items == []  # one scan: nothing to compare yet
+    # The published DMARC policy weakens from reject to none; the next scan sees it.
+    zone = (ROOT / "mocks" / "zones" / "example.com.zone").read_text(encoding="utf-8")
+    weaker = zone.replace("p=reject; sp=reject;", "p=none;")
+    assert weaker != zone
+    assert httpx.post(f"{mock_url}/_mock/zones", json={"zone": weaker}, timeout=60).status_code == 200
+    client.domains.scan(domain["id"])
+    changes = client.domains.changes(domain["id"], record="dmarc")
+    assert [(c["change"], c["after"]) for c in changes] == [
+        ("changed", "v=DMARC1; p=none; adkim=s; aspf=s; rua=mailto:dmarc@example.com"),
+    ]
+    assert client.domains.changes(domain["id"], record="dkim").items == []
+
+    weakened = client.alerts.list(org_id, type="policy_weakened", domain_id=domain["id"], status="open")
+    assert len(weakened.items) == 1
+    alert = client.alerts.get(weakened.items[0]["id"])
+    assert alert["domain"] == "example.com" and alert["status"] == "open"
+    acknowledged = client.alerts.acknowledge(alert["id"])
+    assert acknowledged["status"] == "acknowledged" and acknowledged["acknowledgedAt"] is not None
+    resolved = client.alerts.resolve(alert["id"])
+    assert resolved["status"] == "resolved" and resolved["resolvedAt"] is not None
+    assert alert["id"] in {a["id"] for a in client.alerts.list(org_id, status="resolved", from_="2026-01-15")}
+    assert client.alerts.list(org_id, type="policy_weakened", status="open").items == []
 
 
 def test_raw_responses_and_etags(client: MailSentinel, org_id: str) -> None:

@@ -140,29 +140,29 @@ def test_a_new_operation_becomes_a_method_and_one_without_x_sdk_method_is_refuse
     spec = _spec()
     grown = copy.deepcopy(spec)
     template = grown["paths"]["/api/organizations/{orgId}/members"]["get"]
-    grown["paths"]["/api/organizations/{orgId}/webhooks"] = {
+    grown["paths"]["/api/organizations/{orgId}/widgets"] = {
         "parameters": grown["paths"]["/api/organizations/{orgId}/members"]["parameters"],
-        "get": {**copy.deepcopy(template), "operationId": "list_webhooks", "x-sdk-method": "webhooks.list",
-                "summary": "An organization's webhooks"},
+        "get": {**copy.deepcopy(template), "operationId": "list_widgets", "x-sdk-method": "widgets.list",
+                "summary": "An organization's widgets"},
     }
-    grown["paths"]["/api/webhooks/{webhookId}"] = {
-        "parameters": [{"name": "webhookId", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "delete": {"operationId": "delete_webhook", "x-sdk-method": "webhooks.delete", "summary": "Delete",
+    grown["paths"]["/api/widgets/{widgetId}"] = {
+        "parameters": [{"name": "widgetId", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "delete": {"operationId": "delete_widget", "x-sdk-method": "widgets.delete", "summary": "Delete",
                    "responses": {"204": {"description": "Gone."}}},
-        "post": {"operationId": "test_webhook", "x-sdk-method": "webhooks.test", "summary": "Test",
+        "post": {"operationId": "test_widget", "x-sdk-method": "widgets.test", "summary": "Test",
                  "requestBody": {"content": {"application/json": {"schema": {"oneOf": [
                      {"type": "object", "properties": {"event": {"type": "string"}}}, {"type": "array"}]}}}},
                  "responses": {"202": {"description": "Sent.", "content": {"application/json": {"schema": {
                      "$ref": "#/components/schemas/DeletedEnvelope"}}}}}},
     }
     files = generate.Generator(grown).files()
-    webhooks = files[generate.PACKAGE / "resources" / "webhooks.py"]
-    compile(webhooks, "webhooks.py", "exec")
-    assert "class Webhooks(WebhooksMixin):" in webhooks and "    def list(\n" in webhooks
-    assert "(operationId `list_webhooks`)" in webhooks
-    assert "    ) -> None:" in webhooks and "        self._client._request(options)\n" in webhooks  # 204
-    assert "        body: Union[Mapping[str, Any], Sequence[Any]]," in webhooks and "json=wire_value(body)" in webhooks
-    assert '"list_webhooks": ("webhooks", "list", "GET", "/api/organizations/{orgId}/webhooks")' in files[
+    widgets = files[generate.PACKAGE / "resources" / "widgets.py"]
+    compile(widgets, "widgets.py", "exec")
+    assert "class Widgets(SyncResource):" in widgets and "    def list(\n" in widgets
+    assert "(operationId `list_widgets`)" in widgets
+    assert "    ) -> None:" in widgets and "        self._client._request(options)\n" in widgets  # 204
+    assert "        body: Union[Mapping[str, Any], Sequence[Any]]," in widgets and "json=wire_value(body)" in widgets
+    assert '"list_widgets": ("widgets", "list", "GET", "/api/organizations/{orgId}/widgets")' in files[
         generate.PACKAGE / "_operations.py"]
     broken = copy.deepcopy(spec)
     del broken["paths"]["/api/me"]["get"]["x-sdk-method"]
@@ -172,6 +172,40 @@ def test_a_new_operation_becomes_a_method_and_one_without_x_sdk_method_is_refuse
     twice["paths"]["/api/me"]["get"]["x-sdk-method"] = "health.get"
     with pytest.raises(SystemExit, match="names both"):
         generate.Generator(twice)
+
+
+def test_a_nullable_wrapped_ref_is_its_type_and_a_lone_count_keeps_its_name() -> None:
+    spec = _spec()
+    grown = copy.deepcopy(spec)
+    members = grown["paths"]["/api/organizations/{orgId}/members"]
+    grown["components"]["schemas"]["Probe"] = {"type": "object", "properties": {
+        "note": {"allOf": [{"$ref": "#/components/schemas/Text"}], "nullable": True}}}
+    grown["paths"]["/api/organizations/{orgId}/probe"] = {"parameters": members["parameters"], "post": {
+        "operationId": "probe", "x-sdk-method": "probes.run", "summary": "Probe",
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Probe"}}}},
+        "responses": {"200": {"description": "Counted.", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"success": {"type": "boolean"}, "data": {
+                "type": "object", "required": ["counted"], "properties": {"counted": {"type": "integer"}}}}}}}}}}}
+    files = generate.Generator(grown).files()
+    probes = files[generate.PACKAGE / "resources" / "probes.py"]
+    assert "        note: Union[Optional[str], NotGiven] = NOT_GIVEN," in probes
+    assert "unwrap=(\"data\",)," in probes and "    ) -> types.ProbeResponseData:" in probes
+    assert "    note: Optional[Text]\n" in files[generate.PACKAGE / "types.py"]
+    # And so in the committed SDK, which imports (a self-referring alias once broke it).
+    assert inspect.signature(mailsentinel.resources.webhooks.Webhooks.create).parameters["description"].annotation \
+        == "Union[Optional[str], NotGiven]"
+    assert inspect.signature(mailsentinel.resources.webhooks.Webhooks.recover).return_annotation == \
+        "types.RecoverEnvelopeData"
+
+
+def test_the_readme_states_the_coverage() -> None:
+    readme = (SDK / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"Spec coverage: (\d+) of (\d+) operations", readme)
+    assert stated, "sdk/python/README.md states the spec coverage"
+    total = len(_operations(_spec()))
+    assert (int(stated[1]), int(stated[2])) == (len(OPERATIONS), total) and len(OPERATIONS) == total
+    for resource in {r for r, _, _, _ in OPERATIONS.values()}:
+        assert f"`{resource}`" in readme, resource
 
 
 @pytest.mark.parametrize("name", ["test_sdk_resources.py", "test_sdk_async.py"])

@@ -1,5 +1,5 @@
 """Webhook verification (Standard Webhooks v1) against signatures made by the standardwebhooks
-reference library."""
+reference library, and against deliveries `mailsentinel mock` really sends to a loopback receiver."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import time
 
 import pytest
-from sdk_testing import OWNER_TOKEN
+from sdk_testing import FIXTURES, OWNER_TOKEN, Receiver, run_due_jobs
 from standardwebhooks.webhooks import Webhook
 
 import mailsentinel
@@ -90,3 +90,41 @@ def test_client_webhooks_verify_uses_the_clients_secret() -> None:
         bare.webhooks.verify(payload, headers)
     with pytest.raises(WebhookVerificationError, match="not a base64"):
         mailsentinel.webhooks.verify(payload, headers, "whsec_%%%")
+
+
+def test_deliveries_the_mock_sends_verify(client: MailSentinel, org_id: str, mock_url: str,
+                                          receiver: Receiver) -> None:
+    created = client.webhooks.create(org_id, url=receiver.url, events=["report.received"])
+    secret = created["secret"]
+    # A real event: the upload records report.received, which the mock turns into a signed POST.
+    uploaded = client.reports.upload(org_id, FIXTURES / "nice-input.xml.gz")
+    run_due_jobs(mock_url)
+    body, headers = receiver.wait_for("report.received")[0]
+    event = mailsentinel.webhooks.verify(body, headers, secret)
+    assert event["event"] == "report.received" and event["data"]["reportId"] == uploaded["report"]["id"]
+    assert event["id"] == headers["webhook-id"] and headers["content-type"] == "application/json"
+    assert client.with_options(webhook_secret=secret).webhooks.verify(body, headers) == event
+    assert Webhook(secret).verify(body.decode(), headers) == event  # the reference library agrees
+    # Only report.received was subscribed: the scan's events reached nobody.
+    client.domains.scan(uploaded["report"]["domainId"])
+    run_due_jobs(mock_url)
+    assert {json.loads(b)["event"] for b, _ in receiver.deliveries} == {"report.received"}
+
+    tampered = body.replace(uploaded["report"]["id"].encode(), b"rpt_0000000000000000000999")
+    assert tampered != body
+    with pytest.raises(WebhookVerificationError, match="No webhook signature matches"):
+        mailsentinel.webhooks.verify(tampered, headers, secret)
+    with pytest.raises(WebhookVerificationError):
+        mailsentinel.webhooks.verify(body, headers, SECRET)  # another endpoint's secret
+    with pytest.raises(WebhookVerificationError, match="too old"):  # the same delivery replayed 10 min later
+        mailsentinel.webhooks.verify(body, headers, secret, now=int(headers["webhook-timestamp"]) + 600)
+
+
+def test_the_test_event_verifies(client: MailSentinel, org_id: str, receiver: Receiver) -> None:
+    created = client.webhooks.create(org_id, url=receiver.url)
+    outcome = client.webhooks.test(created["webhook"]["id"])
+    body, headers = receiver.wait_for("webhook.test")[0]
+    event = mailsentinel.webhooks.verify(body, headers, created["secret"])
+    assert event == outcome["payload"] and event["data"]["webhookId"] == created["webhook"]["id"]
+    with pytest.raises(WebhookVerificationError, match="No webhook signature matches"):
+        mailsentinel.webhooks.verify(body + b" ", headers, created["secret"])

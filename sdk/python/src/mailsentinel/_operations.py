@@ -59,7 +59,9 @@ OPERATIONS: dict[str, tuple[str, str, str, str]] = {
     "rotate_webhook_secret": ("webhooks", "rotate_secret", "POST", "/api/webhooks/{webhookId}/rotate-secret"),
     "list_webhook_deliveries": ("deliveries", "list", "GET", "/api/webhooks/{webhookId}/deliveries"),
     "get_webhook_delivery": ("deliveries", "get", "GET", "/api/webhooks/{webhookId}/deliveries/{deliveryId}"),
-    "redeliver_webhook_delivery": ("deliveries", "redeliver", "POST", "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver"),
+    "redeliver_webhook_delivery": (
+        "deliveries", "redeliver", "POST", "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+    ),
 }
 # Hand-written methods that call no operation.
 EXTRA_METHODS: frozenset[str] = frozenset({"webhooks.verify"})

@@ -155,7 +155,6 @@ __all__ = [
     "VerificationEnvelopeDataVerification",
     "Webhook",
     "WebhookCreate",
-    "WebhookCreateDescription",
     "WebhookEnvelope",
     "WebhookEnvelopeData",
     "WebhookEventType",
@@ -166,7 +165,6 @@ __all__ = [
     "WebhookSecretEnvelopeData",
     "WebhookStats",
     "WebhookUpdate",
-    "WebhookUpdateDescription",
     "WebhookUrl",
 ]
 
@@ -1366,7 +1364,7 @@ class _WebhookCreateRequired(TypedDict):
 class WebhookCreate(_WebhookCreateRequired, total=False):
     """The `WebhookCreate` object."""
 
-    description: Optional[WebhookCreateDescription]
+    description: Optional[Text]
     # Omitted or null for every event type.
     events: Optional[list[SubscribableEventType]]
     enabled: bool
@@ -1376,7 +1374,7 @@ class WebhookUpdate(TypedDict, total=False):
     """The `WebhookUpdate` object."""
 
     url: WebhookUrl
-    description: Optional[WebhookUpdateDescription]
+    description: Optional[Text]
     events: Optional[list[SubscribableEventType]]
     enabled: bool
 
@@ -1744,8 +1742,6 @@ SubscribableEventType = Literal[
     "report.received",
 ]
 WebhookUrl = str
-WebhookCreateDescription = Optional[WebhookCreateDescription]
-WebhookUpdateDescription = Optional[WebhookUpdateDescription]
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 RecordKind = Literal["dmarc", "spf", "dkim", "mx", "mta_sts", "tls_rpt"]
 AlertType = Literal[

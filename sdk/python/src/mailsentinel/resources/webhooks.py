@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Optional, Union, cast
+from collections.abc import Sequence
+from typing import Literal, Optional, Union, cast
 
 from .. import types
 from .._base_client import AsyncResource, RequestOptions, SyncResource, path_param, request_headers, request_params
@@ -50,8 +50,21 @@ def _create_webhook_options(
     org_id: str,
     *,
     url: str,
-    description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-    events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+    description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+    events: Union[
+        Optional[
+            Sequence[
+                Literal[
+                    "domain.verified",
+                    "domain.scan.completed",
+                    "alert.triggered",
+                    "alert.resolved",
+                    "report.received",
+                ],
+            ],
+        ],
+        NotGiven,
+    ] = NOT_GIVEN,
     enabled: Union[bool, NotGiven] = NOT_GIVEN,
     extra_headers: Optional[Headers] = None,
     extra_query: Optional[Query] = None,
@@ -97,8 +110,21 @@ def _update_webhook_options(
     webhook_id: str,
     *,
     url: Union[str, NotGiven] = NOT_GIVEN,
-    description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-    events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+    description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+    events: Union[
+        Optional[
+            Sequence[
+                Literal[
+                    "domain.verified",
+                    "domain.scan.completed",
+                    "alert.triggered",
+                    "alert.resolved",
+                    "report.received",
+                ],
+            ],
+        ],
+        NotGiven,
+    ] = NOT_GIVEN,
     enabled: Union[bool, NotGiven] = NOT_GIVEN,
     extra_headers: Optional[Headers] = None,
     extra_query: Optional[Query] = None,
@@ -171,7 +197,7 @@ def _recover_webhook_options(
             "since": since,
         }),
         timeout=timeout,
-        unwrap=("data", "recovered"),
+        unwrap=("data",),
     )
 
 
@@ -232,8 +258,21 @@ class Webhooks(WebhooksMixin):
         org_id: str,
         *,
         url: str,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -291,8 +330,21 @@ class Webhooks(WebhooksMixin):
         webhook_id: str,
         *,
         url: Union[str, NotGiven] = NOT_GIVEN,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -372,7 +424,7 @@ class Webhooks(WebhooksMixin):
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
-    ) -> int:
+    ) -> types.RecoverEnvelopeData:
         """Send again every failed delivery created since a time (admin)
 
         `POST /api/webhooks/{webhookId}/recover` (operationId `recover_webhook`).
@@ -388,7 +440,7 @@ class Webhooks(WebhooksMixin):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return cast(int, self._client._request(options))
+        return cast(types.RecoverEnvelopeData, self._client._request(options))
 
     def rotate_secret(
         self,
@@ -454,8 +506,21 @@ class AsyncWebhooks(AsyncWebhooksMixin):
         org_id: str,
         *,
         url: str,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -513,8 +578,21 @@ class AsyncWebhooks(AsyncWebhooksMixin):
         webhook_id: str,
         *,
         url: Union[str, NotGiven] = NOT_GIVEN,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -594,7 +672,7 @@ class AsyncWebhooks(AsyncWebhooksMixin):
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
-    ) -> int:
+    ) -> types.RecoverEnvelopeData:
         """Send again every failed delivery created since a time (admin)
 
         `POST /api/webhooks/{webhookId}/recover` (operationId `recover_webhook`).
@@ -610,7 +688,7 @@ class AsyncWebhooks(AsyncWebhooksMixin):
             extra_query=extra_query,
             timeout=timeout,
         )
-        return cast(int, await self._client._request(options))
+        return cast(types.RecoverEnvelopeData, await self._client._request(options))
 
     async def rotate_secret(
         self,
@@ -676,8 +754,21 @@ class WebhooksWithRawResponse(SyncResource):
         org_id: str,
         *,
         url: str,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -735,8 +826,21 @@ class WebhooksWithRawResponse(SyncResource):
         webhook_id: str,
         *,
         url: Union[str, NotGiven] = NOT_GIVEN,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -816,7 +920,7 @@ class WebhooksWithRawResponse(SyncResource):
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
-    ) -> APIResponse[int]:
+    ) -> APIResponse[types.RecoverEnvelopeData]:
         """Send again every failed delivery created since a time (admin)
 
         `POST /api/webhooks/{webhookId}/recover` (operationId `recover_webhook`).
@@ -898,8 +1002,21 @@ class AsyncWebhooksWithRawResponse(AsyncResource):
         org_id: str,
         *,
         url: str,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -957,8 +1074,21 @@ class AsyncWebhooksWithRawResponse(AsyncResource):
         webhook_id: str,
         *,
         url: Union[str, NotGiven] = NOT_GIVEN,
-        description: Union[Optional[Mapping[str, Any]], NotGiven] = NOT_GIVEN,
-        events: Union[Optional[Sequence[Literal["domain.verified", "domain.scan.completed", "alert.triggered", "alert.resolved", "report.received"]]], NotGiven] = NOT_GIVEN,
+        description: Union[Optional[str], NotGiven] = NOT_GIVEN,
+        events: Union[
+            Optional[
+                Sequence[
+                    Literal[
+                        "domain.verified",
+                        "domain.scan.completed",
+                        "alert.triggered",
+                        "alert.resolved",
+                        "report.received",
+                    ],
+                ],
+            ],
+            NotGiven,
+        ] = NOT_GIVEN,
         enabled: Union[bool, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
@@ -1038,7 +1168,7 @@ class AsyncWebhooksWithRawResponse(AsyncResource):
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
-    ) -> APIResponse[int]:
+    ) -> APIResponse[types.RecoverEnvelopeData]:
         """Send again every failed delivery created since a time (admin)
 
         `POST /api/webhooks/{webhookId}/recover` (operationId `recover_webhook`).
