@@ -28,7 +28,7 @@ from sentinel.store.models import (
 )
 
 from . import rules
-from .facts import record_changes, scan_facts
+from .facts import merge_history, record_changes, scan_facts
 from .lifecycle import OPEN_STATES, AlertBook
 
 SCAN_RULES = ("dns_record_changed", "dns_error", "policy_weakened")
@@ -59,10 +59,12 @@ class AlertEngine:
 
     # -- scans ------------------------------------------------------------------------------
 
-    def after_scan(self, session: Session, domain: Domain, previous: Scan | None, scan: Scan) -> int:
-        """Record what changed since the previous scan and evaluate the scan rules; alerts changed."""
+    def after_scan(self, session: Session, domain: Domain, history: list[Scan], scan: Scan) -> int:
+        """Record what changed since the previous scans (newest first) and evaluate the scan rules;
+        returns how many alerts changed."""
         after = scan_facts(scan.result)
-        before = scan_facts(previous.result) if previous is not None else None
+        before = merge_history([scan_facts(s.result) for s in history])
+        previous = history[0] if history else None
         changes = record_changes(before, after) if before is not None else []
         if changes:
             session.flush()  # the scan row first: the changes refer to it

@@ -33,6 +33,16 @@ class ScanFacts:
     spf_lookups: int | None = None
     # {"policy", "testing", "pct"} of the applied DMARC record; None when DMARC was not determined.
     policy: dict[str, Any] | None = None
+    # Issue-code prefixes (DMARC, SPF, DKIM, MX, MTA, TLS, BIMI, DNSSEC) of parts DNS left undetermined.
+    undetermined: frozenset[str] = frozenset()
+
+    def determined(self, code: str) -> bool:
+        """Whether the part an issue code belongs to was looked up (so its absence means something)."""
+        return code.split("_", 1)[0] not in self.undetermined
+
+
+_PREFIXES = {"dmarc": "DMARC", "spf": "SPF", "dkim": "DKIM", "mx": "MX", "mtaSts": "MTA", "tlsRpt": "TLS",
+             "bimi": "BIMI", "dnssec": "DNSSEC"}
 
 
 def _part(result: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -78,7 +88,25 @@ def scan_facts(result: dict[str, Any]) -> ScanFacts:
             "pct": dmarc.get("pct") if found else None,
         }
     lookups = spf.get("dnsLookups") if spf is not None and spf.get("found") else None
-    return ScanFacts(records, errors, int(lookups) if lookups is not None else None, policy)
+    undetermined = frozenset(
+        prefix for name, prefix in _PREFIXES.items() if (result.get(name) or {}).get("status") == "error"
+    )
+    return ScanFacts(records, errors, int(lookups) if lookups is not None else None, policy, undetermined)
+
+
+def merge_history(history: list[ScanFacts]) -> ScanFacts | None:
+    """What was last known of each part, from scans newest first: a part the latest scan could not
+    determine (DNS failed) is taken from the scan before it, so a change made during an outage
+    is still seen once DNS answers again."""
+    if not history:
+        return None
+    records: dict[tuple[str, str], str | None] = {}
+    for facts in reversed(history):
+        records.update(facts.records)
+    newest = history[0]
+    policy = next((f.policy for f in history if f.policy is not None), None)
+    lookups = next((f.spf_lookups for f in history if f.spf_lookups is not None), None)
+    return ScanFacts(records, newest.errors, lookups, policy, newest.undetermined)
 
 
 def record_changes(before: ScanFacts, after: ScanFacts) -> list[Change]:

@@ -193,7 +193,9 @@ def evaluate_dns_errors(
             details = {"code": code, "issue": message, "spfLookups": after.spf_lookups, "threshold": threshold}
             outcome.fire.append(Finding(code, f"{domain}: {message}", details))
     for code in open_:
-        if code not in present and (code != SPF_LOOKUPS_SUBJECT or after.spf_lookups is not None):
+        # A part DNS could not answer says nothing about its issues: they stay open.
+        known = after.spf_lookups is not None if code == SPF_LOOKUPS_SUBJECT else after.determined(code)
+        if code not in present and known:
             outcome.resolve[code] = f"The latest scan of {domain} no longer finds {code}."
     return outcome
 

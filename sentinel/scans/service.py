@@ -28,6 +28,9 @@ from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database, lock_row
 from sentinel.store.models import Domain, Scan, SeenRecord
 
+# Stored scans the alert rules compare a new scan with.
+HISTORY = 5
+
 
 def _records_in(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(kind, selector, record) triples a scan observed."""
@@ -109,8 +112,9 @@ class ScanService:
             current = session.get(Domain, domain_id) if lock_row(session, Domain.id, domain_id) else None
             if current is None:
                 raise NotFound(f"Domain '{domain_id}' was deleted during the scan.")
+            # The last few scans: what DNS could not answer in one is known from the one before.
             latest = select(Scan).where(Scan.domain_id == domain_id).order_by(Scan.scanned_at.desc(), Scan.id.desc())
-            previous = session.scalars(latest.limit(1)).first()
+            history = list(session.scalars(latest.limit(HISTORY)))
             issues = result.get("issues", [])
             scan = Scan(
                 id=self.ids.new("scn"),
@@ -136,7 +140,7 @@ class ScanService:
                 {"domainId": domain_id, "scanId": scan.id, **scan_summary(scan)},
             )
             if self.alerts is not None:
-                self.alerts.after_scan(session, current, previous, scan)
+                self.alerts.after_scan(session, current, history, scan)
             return scan_view(scan)
 
     def _remember(

@@ -137,3 +137,16 @@ def test_scan_interval_is_a_domain_setting(tenant: Tenant) -> None:
     assert off["scanIntervalHours"] == 0
     error_of(tenant.patch(f"/api/domains/{dom['id']}", json={"scanIntervalHours": -1}), 400, "VALIDATION_ERROR")
     assert tenant.create_domain("default.example.com")["scanIntervalHours"] == 24
+
+
+def test_alert_filters(tenant: Tenant) -> None:
+    alert = first_alert(tenant)
+    other = tenant.create_domain("quiet.example.org")
+    path = f"/api/organizations/{tenant.org_id}/alerts"
+    day = alert["triggeredAt"][:10]
+    assert alert["id"] in [a["id"] for a in tenant.data(tenant.get(path, params={"from": day, "to": day}))["alerts"]]
+    assert tenant.data(tenant.get(path, params={"to": "2000-01-01"}))["alerts"] == []
+    assert tenant.data(tenant.get(path, params={"domainId": other["id"]}))["alerts"] == []
+    listed = tenant.data(tenant.get(path, params={"domainId": alert["domainId"], "limit": 1}))
+    assert len(listed["alerts"]) == 1 and listed["pagination"]["total"] == 2  # dmarc_failure and new_source
+    error_of(tenant.get(path, params={"status": "closed"}), 400, "VALIDATION_ERROR")

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from sentinel.alerts import rules
-from sentinel.alerts.facts import Change, ScanFacts, record_changes, scan_facts
+from sentinel.alerts.facts import Change, ScanFacts, merge_history, record_changes, scan_facts
 from sentinel.errors import ValidationError
 
 
@@ -79,6 +79,8 @@ def test_dns_errors_open_when_new_and_resolve_when_gone() -> None:
     assert {f.subject for f in out.fire} == {"DKIM_REVOKED", rules.SPF_LOOKUPS_SUBJECT}
     cleared = rules.evaluate_dns_errors("d", params, new, ScanFacts(spf_lookups=2), {"DKIM_REVOKED": {}})
     assert set(cleared.resolve) == {"DKIM_REVOKED"}
+    outage = ScanFacts(spf_lookups=2, undetermined=frozenset({"DKIM"}))
+    assert rules.evaluate_dns_errors("d", params, new, outage, {"DKIM_REVOKED": {}}).resolve == {}
 
 
 def test_reporters_fall_silent_after_the_hours() -> None:
@@ -104,3 +106,12 @@ def test_scan_facts_skip_parts_dns_could_not_answer() -> None:
     assert found.policy is None and ("dmarc", "") not in found.records
     assert found.records[("mx", "")] == "10 a, 20 b" and found.records[("dkim", "s2")] is None
     assert ("dkim", "s1") not in found.records and found.errors == {"X": "m"}
+
+
+def test_history_fills_what_the_latest_scan_could_not_determine() -> None:
+    older = ScanFacts({("spf", ""): "v=spf1 -all", ("mx", ""): "10 a"}, {"X": "x"}, 3, {"policy": "reject"})
+    newer = ScanFacts({("mx", ""): "20 b"}, {}, None, None, frozenset({"SPF", "DMARC"}))
+    merged = merge_history([newer, older])
+    assert merged is not None and merged.records == {("spf", ""): "v=spf1 -all", ("mx", ""): "20 b"}
+    assert merged.policy == {"policy": "reject"} and merged.spf_lookups == 3 and merged.errors == {}
+    assert merge_history([]) is None

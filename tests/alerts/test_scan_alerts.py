@@ -127,3 +127,27 @@ def test_disabled_rules_stay_quiet_but_changes_are_still_listed(stack: Stack) ->
     scan(stack, t, dom["id"])
     assert alerts(t) == []
     assert [c["record"] for c in t.data(t.get(f"/api/domains/{dom['id']}/changes"))["changes"]] == ["spf"]
+
+
+def test_a_dns_outage_is_not_a_change(stack: Stack) -> None:
+    t, dom = watched(stack)
+    scan(stack, t, dom["id"])
+    stack.dns.servfail.update({"watch.example.com", "_dmarc.watch.example.com"})
+    stack.dns.publish([zone()])  # drops the answers the server had cached
+    during = scan(stack, t, dom["id"])
+    assert during["spf"]["status"] == "error" and during["dmarc"]["status"] == "error"
+    stack.dns.servfail.clear()
+    stack.dns.publish([zone()])
+    scan(stack, t, dom["id"])
+    assert alerts(t) == []
+    assert t.data(t.get(f"/api/domains/{dom['id']}/changes"))["changes"] == []
+
+    # A change made while DNS failed is still seen: compared with the last scan that saw the record.
+    stack.dns.servfail.add("watch.example.com")
+    stack.dns.publish([zone()])
+    scan(stack, t, dom["id"])
+    stack.dns.servfail.clear()
+    stack.dns.publish([zone(spf=WEAK_SPF, extra='_spf TXT "v=spf1 -all"')])
+    scan(stack, t, dom["id"])
+    [alert] = alerts(t, type="dns_record_changed")
+    assert (alert["details"]["before"], alert["details"]["after"]) == (SPF, WEAK_SPF)
