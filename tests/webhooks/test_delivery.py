@@ -247,3 +247,11 @@ def test_a_secret_no_key_opens_holds_up_no_other_endpoint(
             assert len(old_rx.wait_for(1)) == 1
     finally:
         rotated.db.dispose()
+
+
+def test_a_large_answer_is_read_up_to_64_kib_and_2_kib_kept(owner: Tenant) -> None:
+    with Receiver(default=Reply(200, body=b"x" * 200_000)) as rx:
+        hook, _ = add_webhook(owner, rx.url)
+        delivery = owner.data(owner.post(f"/api/webhooks/{hook['id']}/test"))["delivery"]
+    assert delivery["status"] == "succeeded"
+    assert delivery["attempts"][0]["responseBody"] == "x" * 2048
