@@ -255,3 +255,13 @@ def test_a_large_answer_is_read_up_to_64_kib_and_2_kib_kept(owner: Tenant) -> No
         delivery = owner.data(owner.post(f"/api/webhooks/{hook['id']}/test"))["delivery"]
     assert delivery["status"] == "succeeded"
     assert delivery["attempts"][0]["responseBody"] == "x" * 2048
+
+
+def test_an_answer_after_the_timeout_is_a_failure(owner: Tenant, hooks: Services) -> None:
+    late = hooks.settings.webhook_timeout + 1
+    with Receiver(default=Reply(200, delay=late)) as rx:
+        hook, _ = add_webhook(owner, rx.url)
+        delivery = owner.data(owner.post(f"/api/webhooks/{hook['id']}/test"))["delivery"]
+    (attempt,) = delivery["attempts"]
+    assert delivery["status"] == "pending" and attempt["statusCode"] is None
+    assert f"within {hooks.settings.webhook_timeout:g} s" in attempt["error"]
