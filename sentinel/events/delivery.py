@@ -35,10 +35,10 @@ from sentinel.store.models import Event, Webhook, WebhookAttempt, WebhookDeliver
 
 log = logging.getLogger("sentinel.events")
 
-BATCH = 64
+BATCH = 128
 DISPATCH_BATCH = 500
 # Attempts in flight to one endpoint from one worker.
-PER_ENDPOINT = 16
+PER_ENDPOINT = 32
 
 
 def payload_text(payload: dict[str, Any]) -> str:
