@@ -4,7 +4,7 @@ answers in 50 ms, and the delay from an event's commit to its first attempt (p50
 Two set-ups, as deployed: SQLite with the in-process worker `serve` runs, and PostgreSQL
 (a throwaway database on 127.0.0.1:5432) with two `mailsentinel worker` processes. The anchor,
 printed in the same run, is the receiver's own ceiling: a plain asyncio client keeping as many
-requests in flight as the workers may (16 per endpoint and worker) against the same receiver.
+requests in flight as the workers may (PER_ENDPOINT per endpoint and worker) against the same receiver.
 
 Phases per set-up: a burst (N events committed at once; deliveries/s until every one arrived)
 and a trickle (events committed one by one, 20 per second; commit-to-arrival per event).
@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sentinel.app import Services, build_services  # noqa: E402
 from sentinel.events import record_event  # noqa: E402
+from sentinel.events.delivery import PER_ENDPOINT  # noqa: E402
 from sentinel.settings import Settings  # noqa: E402
 from sentinel.worker import BackgroundWorker, Worker  # noqa: E402
 
@@ -163,9 +164,9 @@ def sqlite_run(burst: int, trickle: int) -> None:
     finally:
         worker.stop()
         services.db.dispose()
-    ceiling = anchor(receiver.url, 16, 400)
+    ceiling = anchor(receiver.url, PER_ENDPOINT, 400)
     receiver.close()
-    report("SQLite, serve's in-process worker", rate, delays, ceiling, 16)
+    report("SQLite, serve's in-process worker", rate, delays, ceiling, PER_ENDPOINT)
 
 
 def postgres_run(burst: int, trickle: int, workers: int) -> None:
@@ -201,9 +202,9 @@ def postgres_run(burst: int, trickle: int, workers: int) -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    ceiling = anchor(receiver.url, 16 * workers, 800)
+    ceiling = anchor(receiver.url, PER_ENDPOINT * workers, 800)
     receiver.close()
-    report(f"PostgreSQL, {workers} worker processes", rate, delays, ceiling, 16 * workers)
+    report(f"PostgreSQL, {workers} worker processes", rate, delays, ceiling, PER_ENDPOINT * workers)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from sentinel.aio import run_sync
 from sentinel.clock import Clock, IdGenerator, SystemClock, isoformat, random_text
+from sentinel.errors import ServiceUnavailable
 from sentinel.events.outbox import event_payload
 from sentinel.events.schedule import next_attempt
 from sentinel.events.secrets import SecretBox
@@ -34,10 +35,10 @@ from sentinel.store.models import Event, Webhook, WebhookAttempt, WebhookDeliver
 
 log = logging.getLogger("sentinel.events")
 
-BATCH = 64
+BATCH = 128
 DISPATCH_BATCH = 500
 # Attempts in flight to one endpoint from one worker.
-PER_ENDPOINT = 16
+PER_ENDPOINT = 32
 
 
 def payload_text(payload: dict[str, Any]) -> str:
@@ -114,8 +115,13 @@ class Deliverer:
                 # Disabled after the delivery was queued: it fails unsent; recover sends it later.
                 _finish(delivery, "failed", now)
                 continue
-            claimed.append(Claimed(delivery.id, hook.id, hook.url, delivery.event_id, delivery.payload,
-                                   tuple(self.secrets_of(hook, now))))
+            try:
+                secrets_ = tuple(self.secrets_of(hook, now))
+            except ServiceUnavailable as exc:
+                # Left claimed: tried again when the lease ends, without holding up the others.
+                log.warning("webhook %s: delivery %s not sent: %s", hook.id, delivery.id, exc.message)
+                continue
+            claimed.append(Claimed(delivery.id, hook.id, hook.url, delivery.event_id, delivery.payload, secrets_))
         return claimed
 
     def secrets_of(self, hook: Webhook, now: datetime) -> list[str]:

@@ -87,9 +87,11 @@ def clean_url(url: str) -> str:
     text = url.strip()
     try:
         parts = urlsplit(text)
-        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+        port = parts.port  # raises ValueError for a port out of range
     except ValueError as exc:
         raise ValidationError.field("url", f"The URL cannot be parsed: {exc}.") from None
+    if port == 0:
+        raise ValidationError.field("url", "The URL's port must be between 1 and 65535.")
     if parts.scheme.lower() not in ("https", "http"):
         raise ValidationError.field("url", "Only https:// URLs are delivered to (http:// only inside the server's "
                                            "allowed networks).")

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from sentinel.app import Services
+from sentinel.app import Services, build_services
 from sentinel.clock import ManualClock
+from sentinel.events import record_event
 from sentinel.events.schedule import SCHEDULE
 from sentinel.store.models import Event, Webhook
 from sentinel.worker import Worker
 from tests.support.api import Tenant
+from tests.support.dns_server import LoopbackDnsServer
 from tests.support.receiver import Receiver, Reply
-from tests.webhooks.conftest import add_webhook, upload_report
+from tests.webhooks.conftest import add_webhook, hook_settings, upload_report
+
+NEW_KEY = "hN1gN0ve0VbqIqmsZRWb0zvY0yXGjQ4kKXyVJyWq3nE="
 
 
 def _step(clock: ManualClock, worker: Worker, attempt: int) -> None:
@@ -217,3 +222,46 @@ def test_secrets_never_appear_in_lists_logs_events_or_the_database(
     for text in (*shown, caplog.text, columns, events, rx.requests[0].body.decode()):
         for value in (secret, rotated, secret.removeprefix("whsec_"), rotated.removeprefix("whsec_")):
             assert value not in text
+
+
+def test_a_secret_no_key_opens_holds_up_no_other_endpoint(
+    owner: Tenant, other_owner: Tenant, hooks: Services, clock: ManualClock, worker: Worker,
+    hook_db_dir: Path, hook_dns: LoopbackDnsServer,
+) -> None:
+    """A worker whose keys cannot decrypt one endpoint's secret still delivers to the others;
+    the undecryptable one goes out once a worker with the right key gets it (its lease ended)."""
+    rotated = build_services(hook_settings(hook_db_dir, hook_dns, webhook_secret_keys=(NEW_KEY,)), clock=clock,
+                             migrate=False)
+    try:
+        with Receiver() as old_rx, Receiver() as new_rx:
+            add_webhook(owner, old_rx.url)  # encrypted with the test key
+            principal = rotated.tokens.authenticate(other_owner.token)
+            rotated.webhooks.create(principal, other_owner.org_id, {"url": new_rx.url})
+            with hooks.db.transaction() as session:
+                for org in (owner.org_id, other_owner.org_id):
+                    record_event(session, hooks.ids, clock, org, "report.received", {})
+            Worker(rotated.jobs, clock).drain()
+            assert len(new_rx.wait_for(1)) == 1 and old_rx.requests == []
+            clock.advance(rotated.deliverer.lease + timedelta(seconds=1))
+            worker.drain()
+            assert len(old_rx.wait_for(1)) == 1
+    finally:
+        rotated.db.dispose()
+
+
+def test_a_large_answer_is_read_up_to_64_kib_and_2_kib_kept(owner: Tenant) -> None:
+    with Receiver(default=Reply(200, body=b"x" * 200_000)) as rx:
+        hook, _ = add_webhook(owner, rx.url)
+        delivery = owner.data(owner.post(f"/api/webhooks/{hook['id']}/test"))["delivery"]
+    assert delivery["status"] == "succeeded"
+    assert delivery["attempts"][0]["responseBody"] == "x" * 2048
+
+
+def test_an_answer_after_the_timeout_is_a_failure(owner: Tenant, hooks: Services) -> None:
+    late = hooks.settings.webhook_timeout + 1
+    with Receiver(default=Reply(200, delay=late)) as rx:
+        hook, _ = add_webhook(owner, rx.url)
+        delivery = owner.data(owner.post(f"/api/webhooks/{hook['id']}/test"))["delivery"]
+    (attempt,) = delivery["attempts"]
+    assert delivery["status"] == "pending" and attempt["statusCode"] is None
+    assert f"within {hooks.settings.webhook_timeout:g} s" in attempt["error"]

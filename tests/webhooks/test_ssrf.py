@@ -54,7 +54,8 @@ def test_refused_over_the_api_with_the_reason(owner: Tenant) -> None:
     # The test server allows 127.0.0.0/8, not ::1 and never the IPv4-mapped form.
     for url, reason in [("https://[::1]/x", "loopback"), ("https://[::ffff:127.0.0.1]/x", "IPv4-mapped"),
                         ("https://10.0.0.1/x", "private"), ("ftp://example.com/x", "url"),
-                        ("https://user:pw@127.0.0.1/x", "Credentials")]:
+                        ("https://user:pw@127.0.0.1/x", "Credentials"), ("https://127.0.0.1:0/x", "port"),
+                        ("https://a..b/x", "could not be resolved")]:
         r = owner.post(f"/api/organizations/{owner.org_id}/webhooks", json={"url": url})
         assert r.status_code == 400, r.text
         error = r.json()["error"]
