@@ -274,7 +274,7 @@ interface paths {
         delete: operations["delete_domain"];
         options?: never;
         head?: never;
-        /** Change a domain's description or DKIM selectors (admin) */
+        /** Change a domain's description, DKIM selectors or rescan interval (admin) */
         patch: operations["update_domain"];
         trace?: never;
     };
@@ -2149,7 +2149,7 @@ interface components {
         };
         WebhookCreate: {
             url: components["schemas"]["WebhookUrl"];
-            description?: components["schemas"]["Text"] | null;
+            description?: string | null;
             /** @description Omitted or null for every event type. */
             events?: components["schemas"]["SubscribableEventType"][] | null;
             /** @default true */
@@ -2157,7 +2157,7 @@ interface components {
         };
         WebhookUpdate: {
             url?: components["schemas"]["WebhookUrl"];
-            description?: components["schemas"]["Text"] | null;
+            description?: string | null;
             events?: components["schemas"]["SubscribableEventType"][] | null;
             enabled?: boolean;
         };
@@ -7944,7 +7944,7 @@ declare class DomainsResource extends APIResource {
      */
     get(domainId: string, options?: RequestOptions): APIPromise<ResponseData<'get_domain'>>;
     /**
-     * Change a domain's description or DKIM selectors (admin)
+     * Change a domain's description, DKIM selectors or rescan interval (admin)
      *
      * `PATCH /api/domains/{domainId}` (operationId `update_domain`).
      */

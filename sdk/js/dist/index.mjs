@@ -771,7 +771,7 @@ var DomainsResource = class extends APIResource {
     return this._client.request({ operationId: "get_domain", method: "GET", path: `/api/domains/${encodePath(domainId)}`, envelope: true }, options);
   }
   /**
-   * Change a domain's description or DKIM selectors (admin)
+   * Change a domain's description, DKIM selectors or rescan interval (admin)
    *
    * `PATCH /api/domains/{domainId}` (operationId `update_domain`).
    */

@@ -274,7 +274,7 @@ export interface paths {
         delete: operations["delete_domain"];
         options?: never;
         head?: never;
-        /** Change a domain's description or DKIM selectors (admin) */
+        /** Change a domain's description, DKIM selectors or rescan interval (admin) */
         patch: operations["update_domain"];
         trace?: never;
     };
@@ -2150,7 +2150,7 @@ export interface components {
         };
         WebhookCreate: {
             url: components["schemas"]["WebhookUrl"];
-            description?: components["schemas"]["Text"] | null;
+            description?: string | null;
             /** @description Omitted or null for every event type. */
             events?: components["schemas"]["SubscribableEventType"][] | null;
             /** @default true */
@@ -2158,7 +2158,7 @@ export interface components {
         };
         WebhookUpdate: {
             url?: components["schemas"]["WebhookUrl"];
-            description?: components["schemas"]["Text"] | null;
+            description?: string | null;
             events?: components["schemas"]["SubscribableEventType"][] | null;
             enabled?: boolean;
         };

@@ -171,7 +171,7 @@ export class DomainsResource extends APIResource {
   }
 
   /**
-   * Change a domain's description or DKIM selectors (admin)
+   * Change a domain's description, DKIM selectors or rescan interval (admin)
    *
    * `PATCH /api/domains/{domainId}` (operationId `update_domain`).
    */

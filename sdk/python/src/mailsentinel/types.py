@@ -1364,7 +1364,7 @@ class _WebhookCreateRequired(TypedDict):
 class WebhookCreate(_WebhookCreateRequired, total=False):
     """The `WebhookCreate` object."""
 
-    description: Optional[Text]
+    description: Optional[str]
     # Omitted or null for every event type.
     events: Optional[list[SubscribableEventType]]
     enabled: bool
@@ -1374,7 +1374,7 @@ class WebhookUpdate(TypedDict, total=False):
     """The `WebhookUpdate` object."""
 
     url: WebhookUrl
-    description: Optional[Text]
+    description: Optional[str]
     events: Optional[list[SubscribableEventType]]
     enabled: bool
 

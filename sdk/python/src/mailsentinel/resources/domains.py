@@ -478,7 +478,7 @@ class Domains(SyncResource):
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
     ) -> types.DomainDetail:
-        """Change a domain's description or DKIM selectors (admin)
+        """Change a domain's description, DKIM selectors or rescan interval (admin)
 
         `PATCH /api/domains/{domainId}` (operationId `update_domain`).
 
@@ -860,7 +860,7 @@ class AsyncDomains(AsyncResource):
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
     ) -> types.DomainDetail:
-        """Change a domain's description or DKIM selectors (admin)
+        """Change a domain's description, DKIM selectors or rescan interval (admin)
 
         `PATCH /api/domains/{domainId}` (operationId `update_domain`).
 
@@ -1242,7 +1242,7 @@ class DomainsWithRawResponse(SyncResource):
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
     ) -> APIResponse[types.DomainDetail]:
-        """Change a domain's description or DKIM selectors (admin)
+        """Change a domain's description, DKIM selectors or rescan interval (admin)
 
         `PATCH /api/domains/{domainId}` (operationId `update_domain`).
 
@@ -1624,7 +1624,7 @@ class AsyncDomainsWithRawResponse(AsyncResource):
         extra_query: Optional[Query] = None,
         timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
     ) -> APIResponse[types.DomainDetail]:
-        """Change a domain's description or DKIM selectors (admin)
+        """Change a domain's description, DKIM selectors or rescan interval (admin)
 
         `PATCH /api/domains/{domainId}` (operationId `update_domain`).
 
