@@ -2153,7 +2153,7 @@ interface components {
             /** @description Omitted or null for every event type. */
             events?: components["schemas"]["SubscribableEventType"][] | null;
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
         };
         WebhookUpdate: {
             url?: components["schemas"]["WebhookUrl"];
@@ -2296,7 +2296,7 @@ interface components {
             name: components["schemas"]["DisplayName"];
             type: components["schemas"]["AlertRuleType"];
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             severity?: components["schemas"]["AlertSeverity"];
             domainIds?: components["schemas"]["AlertRuleDomainIds"];
             params?: components["schemas"]["AlertRuleParams"];

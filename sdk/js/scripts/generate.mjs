@@ -244,7 +244,10 @@ export function renderDocs(operations) {
 }
 
 export async function renderSchema() {
-  return COMMENT_HEADER + astToString(await openapiTS(new URL(`file://${SPEC_PATH}`), { silent: true }));
+  // defaultNonNullable off: a property is required only if the spec's `required` lists it, so a
+  // request may leave out what has a default (WebhookCreate.enabled) as the server allows.
+  const ast = await openapiTS(new URL(`file://${SPEC_PATH}`), { silent: true, defaultNonNullable: false });
+  return COMMENT_HEADER + astToString(ast);
 }
 
 /** Every output path (relative to the package) and its content, from the spec as it is now. */

@@ -2154,7 +2154,7 @@ export interface components {
             /** @description Omitted or null for every event type. */
             events?: components["schemas"]["SubscribableEventType"][] | null;
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
         };
         WebhookUpdate: {
             url?: components["schemas"]["WebhookUrl"];
@@ -2297,7 +2297,7 @@ export interface components {
             name: components["schemas"]["DisplayName"];
             type: components["schemas"]["AlertRuleType"];
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             severity?: components["schemas"]["AlertSeverity"];
             domainIds?: components["schemas"]["AlertRuleDomainIds"];
             params?: components["schemas"]["AlertRuleParams"];

@@ -1,11 +1,15 @@
 // Webhook verification against signatures made by the `standardwebhooks` package (the reference
-// implementation of Standard Webhooks v1), and the reference verifier against ours.
+// implementation of Standard Webhooks v1), the reference verifier against ours, and deliveries the
+// mock really sends to a receiver on loopback.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { MailSentinel, WebhookVerificationError, verifyWebhook } from '../dist/index.mjs';
+import { FIXTURES, OWNER_TOKEN, mockServer, resetMock, runDueJobs } from './support/mock.mjs';
+import { startReceiver } from './support/receiver.mjs';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const reference = new Webhook(secret);
@@ -109,4 +113,65 @@ test("without a global crypto (Node 18) node:crypto's Web Crypto is used", async
     Object.defineProperty(globalThis, 'crypto', descriptor);
   }
   assert.ok(globalThis.crypto.subtle);
+});
+
+/** Run the mock's due jobs until the receiver has a delivery whose body matches (its in-process
+ * worker may have sent it already), or give up after `rounds` tries. */
+async function deliveredTo(receiver, url, predicate, rounds = 300) {
+  for (let round = 0; round < rounds; round += 1) {
+    const [delivery] = receiver.find(predicate);
+    if (delivery) return delivery;
+    await runDueJobs(url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`no such delivery among ${receiver.deliveries.length}`);
+}
+
+test('deliveries the mock sends to a loopback receiver verify; tampered ones throw', async (t) => {
+  const { url } = await mockServer(t);
+  await resetMock(url);
+  const receiver = await startReceiver();
+  t.after(() => receiver.close());
+  const client = new MailSentinel({ apiKey: OWNER_TOKEN, baseURL: url });
+  const orgId = (await client.me.get()).memberships[0].organization.id;
+  const { webhook, secret } = await client.webhooks.create(orgId, { url: receiver.url, events: ['report.received'] });
+
+  // webhook.test: the mock makes the attempt before it answers.
+  const { delivery } = await client.webhooks.test(webhook.id);
+  assert.equal(delivery.status, 'succeeded');
+  const [sentTest] = receiver.find((body) => body.event === 'webhook.test');
+  assert.equal(sentTest.method, 'POST');
+  assert.equal(sentTest.headers['content-type'], 'application/json');
+  assert.equal(sentTest.headers['webhook-id'], delivery.eventId);
+  const testEvent = await verifyWebhook(sentTest.body, sentTest.headers, secret);
+  assert.deepEqual(testEvent, delivery.payload);
+  assert.equal(testEvent.event, 'webhook.test');
+  assert.deepEqual(await client.webhooks.verify(Buffer.from(sentTest.body), new Headers(sentTest.headers), secret), testEvent);
+
+  // report.received, for a fixture report uploaded through the SDK.
+  const fixture = path.join(FIXTURES, 'reports/aggregate/protection.outlook.com!example.com!1711756800!1711843200.xml');
+  const { report } = await client.reports.upload(orgId, fixture);
+  const sentReport = await deliveredTo(receiver, url, (body) => body.event === 'report.received' && body.data.reportId === report.id);
+  const event = await verifyWebhook(sentReport.body, sentReport.headers, secret);
+  assert.equal(event.event, 'report.received');
+  assert.equal(event.data.domain, 'example.com');
+  assert.equal(event.data.messageCount, report.messageCount);
+  assert.deepEqual(event, JSON.parse(sentReport.body));
+
+  // A body changed in transit, a header of another delivery or the wrong secret: no event.
+  const tampered = sentReport.body.replace(`"messageCount":${report.messageCount}`, `"messageCount":${report.messageCount + 1}`);
+  assert.notEqual(tampered, sentReport.body);
+  await assert.rejects(verifyWebhook(tampered, sentReport.headers, secret), WebhookVerificationError);
+  await assert.rejects(verifyWebhook(sentReport.body, { ...sentReport.headers, 'webhook-id': sentTest.headers['webhook-id'] }, secret), WebhookVerificationError);
+  await assert.rejects(verifyWebhook(sentReport.body, sentReport.headers, `whsec_${randomBytes(24).toString('base64')}`), WebhookVerificationError);
+  // The reference verifier agrees on what the mock sent.
+  assert.deepEqual(new Webhook(secret).verify(sentReport.body, sentReport.headers), event);
+
+  // After a rotation each delivery carries both signatures: either secret verifies it.
+  const rotated = await client.webhooks.rotateSecret(webhook.id);
+  const { delivery: second } = await client.webhooks.test(webhook.id);
+  const [sentAfter] = receiver.find((body) => body.id === second.eventId);
+  assert.equal(sentAfter.headers['webhook-signature'].split(' ').length, 2);
+  assert.deepEqual(await verifyWebhook(sentAfter.body, sentAfter.headers, rotated.secret), second.payload);
+  assert.deepEqual(await verifyWebhook(sentAfter.body, sentAfter.headers, secret), second.payload);
 });

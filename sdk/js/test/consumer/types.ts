@@ -25,6 +25,15 @@ export async function main(): Promise<void> {
   }
   const detail: DomainDetail = (await client.domains.get('dom_1')).domain;
   const created = await client.domains.create('org_123', { domain: 'example.com', dkimSelectors: ['s1'] });
+  // Properties the spec gives a default (enabled: true) may be left out of a request.
+  const hook = await client.webhooks.create('org_123', { url: 'https://hooks.example.com/ms', events: ['report.received'] });
+  const secret: string = hook.secret;
+  const rule = await client.alertRules.create('org_123', { name: 'SPF near its limit', type: 'dns_error', params: { spfLookupThreshold: 8 } });
+  const enabled: boolean = rule.rule.enabled;
+  for await (const alert of client.alerts.list('org_123', { status: 'open', type: 'dns_error' })) {
+    const severity: 'info' | 'warning' | 'critical' = alert.severity;
+    void severity;
+  }
   const upload: ReportSummary = (await client.reports.upload('org_123', '<feedback/>')).report;
   const { response } = await client.me.get({ headers: { 'If-None-Match': '"x"' } }).withResponse();
   const status: number = response.status;
@@ -39,7 +48,9 @@ export async function main(): Promise<void> {
   await client.domains.list('org_123', { nope: true });
   // @ts-expect-error the domain is required
   await client.domains.create('org_123', { description: 'no name' });
+  // @ts-expect-error not an event type
+  await client.webhooks.create('org_123', { url: 'https://hooks.example.com/ms', events: ['report.lost'] });
   // @ts-expect-error results are typed, not any
   const wrong: number = detail.domain;
-  void [page, first, total, created, upload, status, event, wrong];
+  void [page, first, total, created, secret, enabled, upload, status, event, wrong];
 }

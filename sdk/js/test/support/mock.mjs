@@ -86,3 +86,18 @@ export async function resetMock(url) {
   const response = await fetch(`${url}/_mock/reset`, { method: 'POST' });
   if (!response.ok) throw new Error(`/_mock/reset answered ${response.status}`);
 }
+
+/** POST a mock control (`/_mock/clock`, `/_mock/zones`, ...) and give its `data`. */
+export async function mockControl(url, control, body) {
+  const response = await fetch(`${url}/_mock/${control}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const envelope = await response.json();
+  if (!response.ok) throw new Error(`/_mock/${control} answered ${response.status}: ${JSON.stringify(envelope)}`);
+  return envelope.data;
+}
+
+/** Run the jobs due now (webhook dispatch and deliveries among them) without moving time. */
+export const runDueJobs = (url) => mockControl(url, 'clock', { advanceSeconds: 0 });
