@@ -29,6 +29,7 @@ from sentinel.dns.https import HttpsFetcher, HttpxFetcher
 from sentinel.domains.service import DomainService
 from sentinel.ratelimit import Limiter, build_limiter
 from sentinel.reports.service import ReportService
+from sentinel.reports.workers import InThread, ParseProcesses, Parsing
 from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
@@ -143,6 +144,11 @@ def build_services(
     # One process holds all of the mock's state, so its principals can be cached exactly.
     tokens = TokenService(database, clock, ids, PrincipalCache() if mode == "mock" else None)
     domains = DomainService(database, clock, ids)
+    # Uploads are parsed in processes of their own (started at the first upload, or by
+    # `serve` at start-up); the mock keeps everything in its one process.
+    parsing: Parsing = (
+        ParseProcesses(settings.parse_processes) if mode == "serve" and settings.parse_processes else InThread()
+    )
     services = Services(
         settings=settings,
         mode=mode,
@@ -156,7 +162,7 @@ def build_services(
         dns=dns,
         https=https,
         scans=ScanService(database, clock, ids, domains, dns, https),
-        reports=ReportService(database, clock, ids, domains),
+        reports=ReportService(database, clock, ids, domains, parsing=parsing),
         health=HealthProbe(database, settings.health_timeout),
         admission=Admission(
             per_organization={"scan": settings.scans_per_organization, "upload": settings.uploads_per_organization},

@@ -79,12 +79,18 @@ def _run(app: Any, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import threading
 
-    from sentinel.app import create_app
+    from sentinel.app import build_services, create_app
 
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, "serve")
+    services = build_services(settings, "serve")
+    # The report parsers start now, in the background of start-up, not at the first upload.
+    start = getattr(services.reports.ingestor.parsing, "start", None)
+    if start is not None:
+        threading.Thread(target=start, name="sentinel-parse-start", daemon=True).start()
+    app = create_app(settings, "serve", services=services)
     print(f"MailSentinel serving on http://{settings.host}:{settings.port} (Swagger UI at /api/ui)", flush=True)
     return _run(app, settings)
 

@@ -75,6 +75,9 @@ class Settings:
     scans_per_organization: int = 4
     uploads_per_organization: int = 2
     uploads_in_flight: int = 4
+    # Worker processes that parse uploaded reports (0: parse in the request's thread, which
+    # holds the GIL the event loop needs while it runs).
+    parse_processes: int = 2
 
     @property
     def database_pool_size(self) -> int:
@@ -108,6 +111,9 @@ class Settings:
             value = getattr(self, name)
             if not value > 0:
                 raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {value!r}.")
+        if self.parse_processes < 0:
+            raise ValidationError(f"MAILSENTINEL_PARSE_PROCESSES must be 0 (parse in the request's thread) or "
+                                  f"more, got {self.parse_processes}.")
         if self.db_pool_size < 0:
             raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
         # Fail at start-up, not at the first fetch, on an allow-list entry that is no network.
@@ -210,6 +216,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("uploads_per_organization", "int", "report uploads in flight per organization (429 beyond)",
              SERVERS),
     Variable("uploads_in_flight", "int", "report uploads in flight per process (503 beyond)", SERVERS),
+    Variable("parse_processes", "int", "worker processes that parse uploaded reports, at a lower CPU priority "
+             "(`0`: in the request's thread)", ("serve",)),
     Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
 )
 
