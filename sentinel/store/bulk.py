@@ -2,8 +2,8 @@
 
 SQLAlchemy's per-row parameter processing costs more than the database's own insert
 for narrow rows; report ingestion writes hundreds of thousands of them, so it hands
-ready-made tuples to the driver (SQLite), or a staged file of COPY text (PostgreSQL). Values must already be in a form both SQLite and
-PostgreSQL accept (str, int, bool, None; JSON and dates as text).
+ready-made tuples to the driver (SQLite), or a staged file of COPY text (PostgreSQL).
+Values must already be in a form both accept (str, int, bool, None; JSON and dates as text).
 """
 
 from __future__ import annotations
