@@ -1,7 +1,8 @@
 """The watcher `bench_abuse.py` runs beside the server during each probe (its own process,
 so the load generator's GIL cannot slow the measurements down).
 
-Samples the server's VmRSS from /proc every 20 ms (and VmHWM, the kernel's own peak),
+Samples the server's VmRSS from /proc every 20 ms, its child processes' (the report
+parsers) added (and the server's VmHWM, the kernel's own peak),
 GETs /health every 50 ms (and any extra URLs given, e.g. another organization's
 /api/me), and kills the server with SIGKILL if its RSS passes --rss-cap (the machine is
 shared; a probe that would take gigabytes is a failure already). Runs until its stdin
@@ -37,6 +38,24 @@ def _status_kb(pid: int) -> dict[str, int]:
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         pass
     return values
+
+
+def _descendants(pid: int) -> list[int]:
+    """The server's child processes (its report parsers), and theirs."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
 
 
 def _waited_ns(path: str) -> int:
@@ -114,12 +133,16 @@ def main() -> None:
     rss: list[tuple[float, int]] = []
     while not stop.is_set():
         kb = _status_kb(args.pid)
-        rss.append((round(time.perf_counter() - STARTED, 3), kb.get("VmRSS", 0)))
-        peak_kb = max(peak_kb, kb.get("VmRSS", 0), kb.get("VmHWM", 0))
+        # The server and its parse workers together: what the machine must hold for it.
+        children = _descendants(args.pid)
+        total = kb.get("VmRSS", 0) + sum(_status_kb(c).get("VmRSS", 0) for c in children)
+        rss.append((round(time.perf_counter() - STARTED, 3), total))
+        peak_kb = max(peak_kb, total, kb.get("VmHWM", 0))
         if not killed and peak_kb > args.rss_cap_mb * 1024:
             killed = True
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(args.pid, signal.SIGKILL)
+            for pid in (args.pid, *children):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         stop.wait(0.02)
     for p in pollers:
         p.join(15)

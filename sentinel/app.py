@@ -129,7 +129,7 @@ def build_services(
         health_timeout=settings.health_timeout,
     )
     if migrate:
-        database.migrate()
+        database.migrate(settings.migrate_timeout)
     clock = clock or SystemClock()
     ids = ids or RandomIds()
     if dns is None:

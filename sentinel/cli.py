@@ -29,7 +29,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from sentinel.store.db import Database
 
     settings = _settings(args)
-    Database(settings.database_url).migrate()
+    Database(settings.database_url).migrate(settings.migrate_timeout)
     print(f"Database schema is up to date ({_safe_url(settings.database_url)}).")
     return 0
 

@@ -68,6 +68,9 @@ class Settings:
     # PostgreSQL lock_timeout), before answering 503 with Retry-After.
     db_pool_timeout: float = 5.0
     db_lock_timeout: float = 10.0
+    # Seconds the start-up migration keeps retrying while the database is unreachable,
+    # lost or locked (a PostgreSQL restart) before the command fails.
+    migrate_timeout: float = 60.0
     # Seconds /health waits for its database ping before answering 503.
     health_timeout: float = 1.0
     # Concurrent scans (and verifications) and uploads per organization (429 beyond),
@@ -111,6 +114,9 @@ class Settings:
             value = getattr(self, name)
             if not value > 0:
                 raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {value!r}.")
+        if self.migrate_timeout < 0:
+            raise ValidationError(f"MAILSENTINEL_MIGRATE_TIMEOUT must be 0 (no retry) or more, got "
+                                  f"{self.migrate_timeout}.")
         if self.parse_processes < 0:
             raise ValidationError(f"MAILSENTINEL_PARSE_PROCESSES must be 0 (parse in the request's thread) or "
                                   f"more, got {self.parse_processes}.")
@@ -209,6 +215,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("db_pool_timeout", "float", "seconds to wait for a free connection before answering 503", DATABASE),
     Variable("db_lock_timeout", "float", "seconds to wait for a lock (SQLite busy timeout, PostgreSQL "
              "`lock_timeout`) before answering 503", DATABASE),
+    Variable("migrate_timeout", "float", "seconds the start-up migration retries, with backoff, while the database "
+             "is unreachable, lost or locked, before the command fails", DATABASE),
     Variable("health_timeout", "float", "seconds `/health` waits for its database ping before answering 503",
              SERVERS),
     Variable("scans_per_organization", "int", "scans and verifications in flight per organization (429 beyond)",
