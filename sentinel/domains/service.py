@@ -16,6 +16,7 @@ from sentinel.accounts.principal import MANAGE, READ, Principal
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.dns.dkim import selector_problem
 from sentinel.domains.names import normalize_domain, to_unicode
+from sentinel.domains.selectors import MAX_SELECTORS as MAX_SELECTORS
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
@@ -23,7 +24,6 @@ from sentinel.store.models import Domain, SeenRecord
 
 VERIFICATION_PREFIX = "_mailsentinel"
 VERIFICATION_VALUE = "mailsentinel-verify="
-MAX_SELECTORS = 50
 def clean_selectors(raw: list[str]) -> list[str]:
     """Lower-case, de-duplicated DKIM selectors, exactly as the spec's DkimSelectorName allows.
 

@@ -217,7 +217,7 @@ class ReportIngestor:
         session.add(report)
         # Written now, so a concurrent duplicate fails here rather than after all the records.
         session.flush()
-        staging.load(session, RECORDS, staged.records, staged.format)
+        staged.records.load(session, RECORDS, staged.format)
         rollups.add_staged(session, rollups.ReportKey(report.id, domain.id, report.day, report.org_name), staged)
         if selectors_for == domain.name:
             merge_selectors(domain, staged.selectors)

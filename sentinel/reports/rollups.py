@@ -131,8 +131,8 @@ def add_staged(session: Session, key: ReportKey, staged: Staged) -> None:
     # PostgreSQL's ON COMMIT DROP a commit; SQLite's are dropped below.
     for table in (STAGED_SOURCES, STAGED_NAMES):
         table.create(connection)
-    staging.load(session, STAGED_SOURCES, staged.sources, staged.format)
-    staging.load(session, STAGED_NAMES, staged.names, staged.format)
+    staged.sources.load(session, STAGED_SOURCES, staged.format)
+    staged.names.load(session, STAGED_NAMES, staged.format)
     s, n = STAGED_SOURCES.c, STAGED_NAMES.c
     # The same ORDER BY (in the database's collation) as retract's, so the rows of one
     # (domain, day) are always locked in one order.

@@ -2,8 +2,9 @@
 what the store transaction writes: the record rows and the rollup aggregates.
 
 It runs where parsing runs (a parse process, see workers.py, or the caller's thread), holds
-no database connection, and hands back only a small summary (`Staged`), whatever the size of
-the report. The files are in the store's own load format, so storing them costs the server
+no database connection (nor imports SQLAlchemy or sentinel.dns, to keep those processes
+small), and hands back only a small summary (`Staged`), whatever the size of the report.
+The files are in the store's own load format, so storing them costs the server
 little Python: PostgreSQL's COPY text format (streamed as it is), or marshalled batches of
 row tuples for SQLite's executemany.
 
@@ -15,23 +16,18 @@ does compute, to take a report out again): per sending IP, per (IP, Header-From)
 
 from __future__ import annotations
 
+import json
 import marshal
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Table
-from sqlalchemy.orm import Session
+from sentinel.domains.selectors import MAX_SELECTORS, is_valid_selector
 
-from sentinel.dns.dkim import is_valid_selector
-from sentinel.domains.service import MAX_SELECTORS
-from sentinel.store.bulk import copy_file, insert_many
-
+from .api import auth_results_to_api, reasons_to_api
 from .limits import ParseLimits
 from .model import PolicyPublished, Record, ReportMetadata, SkippedRecord
 from .parser import open_report
-from .views import RECORD_COLUMNS, record_row
 
 #: Rows per marshalled batch (and so per executemany): a record row is at most ~40 KB.
 BATCH = 250
@@ -63,6 +59,12 @@ class StagedFile:
     path: str
     columns: tuple[str, ...]
     rows: int
+
+    def load(self, session: Any, table: Any, format: str) -> None:
+        """Write the rows into `table` in the session's transaction (store.bulk.load_file)."""
+        from sentinel.store.bulk import load_file  # the server's side only: SQLAlchemy
+
+        load_file(session, table, self.columns, self.path, self.rows, format)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,23 @@ class SelectorCollector:
                     self.found[selector] = None
 
 
+#: The `report_records` columns, in the order of ``record_row``'s values.
+RECORD_COLUMNS = (
+    "report_id", "position", "source_ip", "count", "disposition", "dkim", "spf", "dmarc_pass",
+    "dkim_aligned", "spf_aligned", "header_from", "envelope_from", "envelope_to", "details",
+)
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def record_row(report_id: str, r: Record) -> tuple[Any, ...]:
+    """A `report_records` row for one parsed record; `details` holds what the columns do not."""
+    details = {"reasons": reasons_to_api(r), "authResults": auth_results_to_api(r)}
+    return (
+        report_id, r.index, r.source_ip, r.count, r.disposition, r.dkim, r.spf, r.dmarc_pass,
+        r.dkim_aligned, r.spf_aligned, r.header_from, r.envelope_from, r.envelope_to, _dumps(details),
+    )
+
+
 # -- row files ---------------------------------------------------------------------------
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -166,27 +185,6 @@ class RowFile:
         self._flush()
         self._file.close()
         return StagedFile(str(self.path), self.columns, self.rows)
-
-
-def marshalled(path: str) -> Iterator[list[tuple[Any, ...]]]:
-    """The batches of a marshal-format staged file, in order."""
-    with open(path, "rb") as f:
-        while True:
-            try:
-                yield marshal.load(f)
-            except EOFError:
-                return
-
-
-def load(session: Session, table: Table, staged: StagedFile, format: str) -> None:
-    """Write a staged file's rows into `table`, in the session's transaction."""
-    if not staged.rows:
-        return
-    if format == "copy":
-        copy_file(session, table, staged.columns, staged.path)
-        return
-    for batch in marshalled(staged.path):
-        insert_many(session, table, staged.columns, batch)
 
 
 # -- aggregates --------------------------------------------------------------------------

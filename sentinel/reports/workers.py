@@ -2,8 +2,8 @@
 
 Parsing a report (decompression, XML, a Python object per record) is CPU work in Python.
 In the server's process it holds the GIL the event loop needs: with two uploads parsing,
-/health waited behind them. ParseProcesses runs it in worker processes (spawned, so they
-share nothing with the server but the staging files), at a lower CPU priority than the
+/health waited behind them. ParseProcesses runs it in worker processes (fresh interpreters,
+sharing nothing with the server but the staging files), at a lower CPU priority than the
 server, each call bounded in time: a call that overruns ParseLimits.max_seconds (plus a
 grace for start-up) ends with its process, which is replaced; the others go on.
 
@@ -13,17 +13,21 @@ InvalidReport crosses back as itself, any other failure in a worker is a Runtime
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
-import multiprocessing
 import os
 import queue
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sentinel.errors import ErrorDetail, InvalidReport, ServiceUnavailable
@@ -83,17 +87,47 @@ def _serve(conn: Connection, niceness: int) -> None:
             reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
         try:
             conn.send(reply)
-        except (OSError, ValueError):
+        except OSError:  # the server is gone
             return
+        except Exception as exc:  # the outcome does not pickle: say so instead
+            conn.send(("error", f"{type(exc).__name__}: {exc}", ""))
+
+
+def main() -> None:
+    """Entry point of a worker process: `python -c ... FD NICENESS` (see _Worker)."""
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+
+
+# The package's own directory on the worker's path, so it imports this very code.
+_SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
+_ENTRY = "from sentinel.reports.workers import main; main()"
 
 
 class _Worker:
-    def __init__(self, context: Any, niceness: int) -> None:
-        self.conn, child = multiprocessing.Pipe(duplex=True)
-        self.process: BaseProcess = context.Process(target=_serve, args=(child, niceness), daemon=True,
-                                                    name="sentinel-parse")
-        self.process.start()
-        child.close()
+    """One worker process, its end of a socket pair given as a file descriptor: a plain
+    interpreter started afresh (nothing inherited, unlike fork; and, unlike
+    multiprocessing's spawn, not depending on how the server's own main module was run)."""
+
+    def __init__(self, niceness: int) -> None:
+        mine, theirs = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_SOURCE_ROOT, env.get("PYTHONPATH")) if p)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _ENTRY, str(theirs.fileno()), str(niceness)],
+                pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL, close_fds=True,
+            )
+        except BaseException:
+            mine.close()
+            raise
+        finally:
+            theirs.close()
+        self.conn = Connection(mine.detach())
+        _LIVE.add(self)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def end(self, kill: bool) -> None:
         if kill:
@@ -101,11 +135,33 @@ class _Worker:
         else:
             with contextlib.suppress(OSError):
                 self.conn.send(None)
-        self.process.join(2)
-        if self.process.is_alive():
+        try:
+            self.process.wait(2)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join(2)
+            self.process.wait(2)
         self.conn.close()
+        _LIVE.discard(self)
+
+
+# Every worker still running, whichever pool started it: so none is left behind when a
+# pool is dropped without close() (its idle workers end with it) or the server exits.
+_LIVE: set[_Worker] = set()
+
+
+def _end_idle(idle: queue.LifoQueue[_Worker]) -> None:
+    while True:
+        try:
+            worker = idle.get_nowait()
+        except queue.Empty:
+            return
+        worker.end(kill=False)
+
+
+@atexit.register
+def _end_live() -> None:
+    for worker in list(_LIVE):
+        worker.end(kill=False)
 
 
 class ParseProcesses:
@@ -118,11 +174,11 @@ class ParseProcesses:
         self.processes = processes
         self.niceness = niceness
         self.grace = grace
-        self._context = multiprocessing.get_context("spawn")
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._live = 0
         self._lock = threading.Lock()
         self._closed = False
+        weakref.finalize(self, _end_idle, self._idle)
 
     def start(self) -> None:
         """Start every worker now (spawning one takes a second of imports), not at the first upload."""
@@ -138,7 +194,7 @@ class ParseProcesses:
 
     def _spawn(self) -> _Worker:
         try:
-            return _Worker(self._context, self.niceness)
+            return _Worker(self.niceness)
         except BaseException:
             with self._lock:
                 self._live -= 1
@@ -189,7 +245,7 @@ class ParseProcesses:
         except (EOFError, OSError) as exc:
             # The process died under the call (killed from outside, out of memory).
             log.error("a report parser process ended during a parse (exit code %s) after %.1f s",
-                      worker.process.exitcode, time.monotonic() - started)
+                      worker.process.poll(), time.monotonic() - started)
             self._discard(worker, kill=True)
             raise RuntimeError("The report parser process ended unexpectedly.") from exc
         self._idle.put(worker)

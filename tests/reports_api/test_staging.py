@@ -39,37 +39,28 @@ def processes() -> Iterator[ParseProcesses]:
     pool.close()
 
 
-def _sleep_then_pid(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def _die() -> None:
-    os._exit(3)
-
-
 def test_a_parse_past_its_time_ends_with_its_process_and_the_next_one_runs(processes: ParseProcesses) -> None:
-    first = processes.run(_sleep_then_pid, (0,), 5)
+    first = processes.run(os.getpid, (), 5)
     assert first != os.getpid()
     with pytest.raises(InvalidReport) as err:
-        processes.run(_sleep_then_pid, (60,), 0.3)
+        processes.run(time.sleep, (60,), 0.3)
     assert err.value.details[0].field == "limits.max_seconds"
     with pytest.raises(ProcessLookupError):
         os.kill(first, 0)  # that process is gone
-    second = processes.run(_sleep_then_pid, (0,), 5)
+    second = processes.run(os.getpid, (), 5)
     assert second not in (first, os.getpid())
 
 
 def test_a_worker_that_dies_is_replaced(processes: ParseProcesses) -> None:
     with pytest.raises(RuntimeError, match="ended unexpectedly"):
-        processes.run(_die, (), 5)
-    assert processes.run(_sleep_then_pid, (0,), 5) != os.getpid()
+        processes.run(os._exit, (3,), 5)
+    assert processes.run(os.getpid, (), 5) != os.getpid()
 
 
 def test_workers_run_at_a_lower_priority_and_refusals_cross_as_they_are(
     processes: ParseProcesses, tmp_path: Any
 ) -> None:
-    pid = processes.run(_sleep_then_pid, (0,), 5)
+    pid = processes.run(os.getpid, (), 5)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)
     path = tmp_path / "not-a-report.xml"
     path.write_bytes(b"<?xml version='1.0'?><html><body>hello</body></html>")
