@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,14 @@ from sqlalchemy.orm import Session
 from sentinel.clock import Clock, IdGenerator
 from sentinel.domains.names import normalize_domain
 from sentinel.domains.service import MAX_SELECTORS
-from sentinel.errors import NotFound, SentinelError, ValidationError
+from sentinel.errors import InvalidReport, NotFound, SentinelError, ValidationError
 from sentinel.events import record_event
 from sentinel.store.db import Database
 from sentinel.store.models import DmarcRecord, DmarcReport, Domain, Organization
 
 from . import rollups, staging
 from .api import header_to_api, skipped_to_api
-from .limits import DEFAULT_LIMITS, ParseLimits
+from .limits import DEFAULT_LIMITS, ParseLimits, exceeded
 from .source import ReportSource
 from .staging import Header, SelectorCollector, Staged
 from .views import summary_view
@@ -139,7 +140,8 @@ class ReportIngestor:
         NotFound (no such organization), ServiceUnavailable (no parser free in time).
         """
         seconds = self.limits.max_seconds
-        with _staging_area(source) as (directory, path):
+        started = time.monotonic()
+        with _staging_area(source) as (directory, path), self._one_time_bound():
             # A short read first: a duplicate or an unmonitored domain is answered
             # without reading the records.
             header = self.parsing.run(staging.read_header, (str(path), self.limits), seconds)
@@ -149,10 +151,13 @@ class ReportIngestor:
                     return IngestResult(summary_view(existing), duplicate=True)
                 domain_name = find_domain(session, organization_id, header.policy.domain).name
             report_id = self.ids.new("rpt")
+            # Both reads share the one time bound (a header after the records costs a whole read).
+            left = max(0.0, seconds - (time.monotonic() - started))
             staged = self.parsing.run(
                 staging.stage_report,
-                (str(path), self.limits, report_id, domain_name, self.db.engine.dialect.name, str(directory)),
-                seconds,
+                (str(path), replace(self.limits, max_seconds=left), report_id, domain_name,
+                 self.db.engine.dialect.name, str(directory)),
+                left,
             )
             try:
                 with self.db.transaction() as session:
@@ -164,6 +169,17 @@ class ReportIngestor:
                     if found is None:
                         raise
                     return IngestResult(summary_view(found), duplicate=True)
+
+    @contextmanager
+    def _one_time_bound(self) -> Iterator[None]:
+        """A refusal for time names the configured bound, whichever read ran out of it."""
+        try:
+            yield
+        except InvalidReport as exc:
+            if not any(d.field == "limits.max_seconds" for d in exc.details):
+                raise
+            raise exceeded("max_seconds", f"Reading the report took more than {self.limits.max_seconds:g} "
+                           "seconds (ParseLimits.max_seconds); refused.") from None
 
     def _check(self, session: Session, organization_id: str, header: Header) -> DmarcReport | None:
         """The stored copy of this report, if any. Raises NotFound, ValidationError."""

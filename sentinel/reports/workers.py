@@ -239,8 +239,8 @@ class ParseProcesses:
             if not worker.conn.poll(seconds + self.grace):
                 log.warning("a report parse ran past %.0f s; its process was ended", seconds + self.grace)
                 self._discard(worker, kill=True)
-                raise exceeded("max_seconds", f"Reading the report took longer than {seconds:g} seconds "
-                               "(ParseLimits.max_seconds); it was stopped.")
+                raise exceeded("max_seconds", f"Reading the report took more than {seconds:g} seconds "
+                               "(ParseLimits.max_seconds); refused.")
             reply = worker.conn.recv()
         except (EOFError, OSError) as exc:
             # The process died under the call (killed from outside, out of memory).
