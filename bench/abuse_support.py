@@ -72,10 +72,13 @@ def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
 class Watch:
     """The watcher process (bench/abuse_monitor.py) for the duration of a `with` block."""
 
-    def __init__(self, server: Server, rss_cap_mb: float, polls: list[tuple[str, str, str]] = ()) -> None:  # type: ignore[assignment]
+    def __init__(self, server: Server, rss_cap_mb: float, polls: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
+                 trace: str | None = None) -> None:
         assert server.proc is not None
         command = [sys.executable, str(HERE / "abuse_monitor.py"), "--pid", str(server.proc.pid),
                    "--health", f"{server.base}/health", "--rss-cap-mb", str(rss_cap_mb)]
+        if trace:
+            command += ["--trace", trace]
         for name, path, token in polls:
             command += ["--poll", name, f"{server.base}{path}", token]
         self.command = command
@@ -100,6 +103,8 @@ class Outcome:
     statuses: Counter[str] = field(default_factory=Counter)
     peak_mb: float = 0.0
     health_ms: float = 0.0
+    # The slowest /health less the CPU waits (machine load) during it: see abuse_monitor.Poller.
+    health_less_waits_ms: float = 0.0
     health_statuses: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     killed: bool = False
@@ -127,6 +132,7 @@ class Outcome:
         self.peak_mb = max(self.peak_mb, r["peak_rss_mb"])
         health = r["pollers"]["health"]
         self.health_ms = max(self.health_ms, health["slowest_ms"])
+        self.health_less_waits_ms = max(self.health_less_waits_ms, health.get("slowest_less_waits_ms", 0.0))
         for k, v in health["statuses"].items():
             self.health_statuses[k] = self.health_statuses.get(k, 0) + v
         self.killed = self.killed or r["killed_over_cap"]
@@ -175,25 +181,27 @@ def status_of(outcome: Outcome, call: Any) -> tuple[str, httpx.Response | None]:
 
 
 def print_table(outcomes: list[Outcome], header: str) -> None:
-    rows = [("probe", "statuses seen", "peak RSS MB", "slowest /health ms", "verdict")]
+    rows = [("probe", "statuses seen", "peak RSS MB", "slowest /health ms", "less CPU waits", "verdict")]
     for o in outcomes:
         verdict, _ = o.verdict()
         rows.append((f"{o.name} {o.title}", fmt_counts(dict(o.statuses)) if not o.skipped else "-",
                      f"{o.peak_mb:.0f}" if not o.skipped else "-",
-                     f"{o.health_ms:.0f}" if not o.skipped else "-", verdict))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+                     f"{o.health_ms:.0f}" if not o.skipped else "-",
+                     f"{o.health_less_waits_ms:.0f}" if not o.skipped else "-", verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     print()
     print(header)
     line = "  ".join("-" * w for w in widths)
     for i, r in enumerate(rows):
         cells = enumerate(zip(r, widths, strict=True))
-        print("  ".join(c.ljust(w) if j in (0, 1, 4) else c.rjust(w) for j, (c, w) in cells))
+        print("  ".join(c.ljust(w) if j in (0, 1, 5) else c.rjust(w) for j, (c, w) in cells))
         if i == 0:
             print(line)
     print()
     for o in outcomes:
         verdict, why = o.verdict()
-        extra = [f"{name}: slowest {p['slowest_ms']:.0f} ms ({fmt_counts(p['statuses'])})"
+        extra = [f"{name}: slowest {p['slowest_ms']:.0f} ms, {p.get('slowest_less_waits_ms', 0):.0f} ms less CPU "
+                 f"waits ({fmt_counts(p['statuses'])})"
                  for name, p in o.extra.items()]
         lines = [*why, *o.notes, *extra]
         if lines:

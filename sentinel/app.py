@@ -40,6 +40,7 @@ from sentinel.net.policy import AddressPolicy
 from sentinel.ratelimit import Limiter, build_limiter
 from sentinel.ratelimit.memory import MemoryWindows
 from sentinel.reports.service import ReportService
+from sentinel.reports.workers import InThread, ParseProcesses, Parsing
 from sentinel.scans.service import ScanService
 from sentinel.settings import Settings
 from sentinel.store.db import Database
@@ -164,7 +165,7 @@ def build_services(
         health_timeout=settings.health_timeout,
     )
     if migrate:
-        database.migrate()
+        database.migrate(settings.migrate_timeout)
     clock = clock or SystemClock()
     ids = ids or RandomIds()
     if dns is None:
@@ -186,6 +187,11 @@ def build_services(
     deliverer = Deliverer(database, clock, box, sender, timedelta(days=settings.webhook_disable_after_days))
     engine = AlertEngine(ids, clock)
     scans = ScanService(database, clock, ids, domains, dns, https, engine)
+    # Uploads are parsed in processes of their own (started at the first upload, or by
+    # `serve` at start-up); the mock keeps everything in its one process.
+    parsing: Parsing = (
+        ParseProcesses(settings.parse_processes) if mode == "serve" and settings.parse_processes else InThread()
+    )
     services = Services(
         settings=settings,
         mode=mode,
@@ -199,7 +205,7 @@ def build_services(
         dns=dns,
         https=https,
         scans=scans,
-        reports=ReportService(database, clock, ids, domains, after_store=engine.after_report),
+        reports=ReportService(database, clock, ids, domains, parsing=parsing, after_store=engine.after_report),
         alerts=AlertService(database, clock, ids, domains),
         alert_engine=engine,
         health=HealthProbe(database, settings.health_timeout),

@@ -31,7 +31,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from sentinel.store.db import Database
 
     settings = _settings(args)
-    Database(settings.database_url).migrate()
+    Database(settings.database_url).migrate(settings.migrate_timeout)
     print(f"Database schema is up to date ({_safe_url(settings.database_url)}).")
     return 0
 
@@ -100,6 +100,7 @@ def _freeze_heap() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import threading
 
     from sentinel.app import build_services, create_app
 
@@ -108,6 +109,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         return _serve_workers(settings, args.workers)
     services = build_services(settings, "serve")
+    # The report parsers start now, in the background of start-up, not at the first upload.
+    start = getattr(services.reports.ingestor.parsing, "start", None)
+    if start is not None:
+        threading.Thread(target=start, name="sentinel-parse-start", daemon=True).start()
     app = create_app(settings, "serve", services=services)
     worker = _background_worker(services) if settings.serve_worker else None
     base = f"http://{settings.host}:{settings.port}"

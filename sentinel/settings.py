@@ -72,6 +72,9 @@ class Settings:
     # PostgreSQL lock_timeout), before answering 503 with Retry-After.
     db_pool_timeout: float = 5.0
     db_lock_timeout: float = 10.0
+    # Seconds the start-up migration keeps retrying while the database is unreachable,
+    # lost or locked (a PostgreSQL restart) before the command fails.
+    migrate_timeout: float = 60.0
     # Seconds /health waits for its database ping before answering 503.
     health_timeout: float = 1.0
     # Concurrent scans (and verifications) and uploads per organization (429 beyond),
@@ -90,6 +93,9 @@ class Settings:
     serve_worker: int = 1
     # Origins whose pages may call the API from a browser (CORS), e.g. "https://console.example.com"; "*" any.
     cors_origins: tuple[str, ...] = ()
+    # Worker processes that parse uploaded reports (0: parse in the request's thread, which
+    # holds the GIL the event loop needs while it runs).
+    parse_processes: int = 2
 
     @property
     def database_pool_size(self) -> int:
@@ -124,6 +130,12 @@ class Settings:
             value = getattr(self, name)
             if not value > 0:
                 raise ValidationError(f"MAILSENTINEL_{name.upper()} must be above zero, got {value!r}.")
+        if self.migrate_timeout < 0:
+            raise ValidationError(f"MAILSENTINEL_MIGRATE_TIMEOUT must be 0 (no retry) or more, got "
+                                  f"{self.migrate_timeout}.")
+        if self.parse_processes < 0:
+            raise ValidationError(f"MAILSENTINEL_PARSE_PROCESSES must be 0 (parse in the request's thread) or "
+                                  f"more, got {self.parse_processes}.")
         if self.db_pool_size < 0:
             raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
         # Fail at start-up, not at the first fetch, on an allow-list entry that is no network.
@@ -261,6 +273,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("db_pool_timeout", "float", "seconds to wait for a free connection before answering 503", DATABASE),
     Variable("db_lock_timeout", "float", "seconds to wait for a lock (SQLite busy timeout, PostgreSQL "
              "`lock_timeout`) before answering 503", DATABASE),
+    Variable("migrate_timeout", "float", "seconds the start-up migration retries, with backoff, while the database "
+             "is unreachable, lost or locked, before the command fails", DATABASE),
     Variable("health_timeout", "float", "seconds `/health` waits for its database ping before answering 503",
              SERVERS),
     Variable("scans_per_organization", "int", "scans and verifications in flight per organization (429 beyond)",
@@ -279,6 +293,8 @@ VARIABLES: tuple[Variable, ...] = (
              "`mailsentinel worker` processes run", ("serve",)),
     Variable("cors_origins", "list", "comma-separated origins whose pages may call the API from a browser "
              "(CORS), e.g. `https://console.example.com`; `*` for any (tokens are never cookies)", SERVERS),
+    Variable("parse_processes", "int", "worker processes that parse uploaded reports, at a lower CPU priority "
+             "(`0`: in the request's thread)", ("serve",)),
     Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
 )
 

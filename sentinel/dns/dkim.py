@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +18,9 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key, lo
 
 from sentinel.dns.client import DnsAnswer, DnsClient
 from sentinel.dns.findings import JSON, Findings, Issue
+from sentinel.domains.selectors import MAX_SELECTOR_LENGTH as MAX_SELECTOR_LENGTH
+from sentinel.domains.selectors import is_valid_selector as is_valid_selector
+from sentinel.domains.selectors import selector_problem as selector_problem
 
 #: Selectors of the most common signers (Microsoft 365, Google, Mailchimp, SendGrid,
 #: Fastmail, Mandrill, Proton, Zoho, self-hosted defaults), probed on every scan. Kept
@@ -28,32 +30,6 @@ COMMON_SELECTORS: tuple[str, ...] = (
     "mail", "smtp", "fm1", "mandrill", "protonmail", "zoho",
 )
 WEAK_BITS = 1024
-MAX_SELECTOR_LENGTH = 200
-# The spec's DkimSelectorName: RFC 6376 §3.1 selectors are dot-separated labels (RFC 5321
-# sub-domains, plus the '_' real selectors use), each 1-63 characters, no '-' at either end.
-# ASCII classes, checked before lower-casing: str.lower() maps some non-ASCII letters
-# (the Kelvin sign) onto ASCII ones.
-_SELECTOR_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
-_SELECTOR_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
-
-
-def selector_problem(selector: str) -> str | None:
-    """Why a selector breaks the rule, naming the first broken part; None if it is fine."""
-    if not selector:
-        return "it is empty"
-    if len(selector) > MAX_SELECTOR_LENGTH:
-        return f"it is {len(selector)} characters long; at most {MAX_SELECTOR_LENGTH} are allowed"
-    if not _SELECTOR_CHARS.fullmatch(selector):
-        bad = next(ch for ch in selector if not _SELECTOR_CHARS.fullmatch(ch))
-        return f"it contains {bad!r}; only letters, digits, '_', '-' and '.' are allowed"
-    for label in selector.split("."):
-        if not label:
-            return "it has an empty label (a leading, trailing or doubled '.')"
-        if len(label) > 63:
-            return f"label '{label[:20]}...' is {len(label)} characters long; a label has at most 63"
-        if not _SELECTOR_LABEL.fullmatch(label):
-            return f"label '{label}' starts or ends with '-'"
-    return None
 
 
 @dataclass
@@ -68,10 +44,6 @@ class DkimKey:
     testing: bool = False
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def is_valid_selector(selector: str) -> bool:
-    return selector_problem(selector) is None
 
 
 def key_bits(key_type: str, data: bytes) -> int:

@@ -17,6 +17,7 @@ from sentinel.alerts.schedule import first_scan_at
 from sentinel.clock import Clock, IdGenerator, isoformat, stored_isoformat
 from sentinel.dns.dkim import selector_problem
 from sentinel.domains.names import normalize_domain, to_unicode
+from sentinel.domains.selectors import MAX_SELECTORS as MAX_SELECTORS
 from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
@@ -24,7 +25,6 @@ from sentinel.store.models import Domain, SeenRecord, UTCDateTime
 
 VERIFICATION_PREFIX = "_mailsentinel"
 VERIFICATION_VALUE = "mailsentinel-verify="
-MAX_SELECTORS = 50
 DEFAULT_SCAN_INTERVAL_HOURS = 24
 MAX_SCAN_INTERVAL_HOURS = 8760
 
@@ -36,7 +36,6 @@ def clean_interval(value: Any) -> int:
             "scanIntervalHours", f"scanIntervalHours must be an integer from 0 (off) to {MAX_SCAN_INTERVAL_HOURS}."
         )
     return value
-
 
 def clean_selectors(raw: list[str]) -> list[str]:
     """Lower-case, de-duplicated DKIM selectors, exactly as the spec's DkimSelectorName allows.

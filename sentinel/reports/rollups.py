@@ -2,9 +2,12 @@
 
 A report adds its tallies to four tables (three daily, one all-time per sending IP) in
 the transaction that stores it, and takes them away again in the transaction that
-deletes it. Both directions are the same aggregate queries (GROUP BY) over the
-report's stored records, run inside the database, so the rollups always equal the sum
-of the stored records and neither direction loads a record into Python.
+deletes it. Storing adds the aggregates the staging step computed while reading the file
+(staging.Tallies): loaded into temporary tables, then one upsert per aggregate row, so
+the write transaction never scans the records. Deleting subtracts the same aggregates
+computed by queries (GROUP BY) over the report's stored records, inside the database;
+tests check the two agree, so the rollups always equal the sum of the stored records and
+neither direction loads a record into Python.
 
 Why no sum can overflow 64 bits, on SQLite or PostgreSQL:
   * the parser refuses a report counting more than M = ParseLimits.max_messages =
@@ -29,9 +32,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     ColumnElement,
     Date,
     Integer,
+    MetaData,
     Select,
     String,
     Table,
@@ -48,16 +53,19 @@ from sqlalchemy.orm import Session
 
 from sentinel.store.models import DmarcRecord, ReportDaySource, ReportDaySourceName, ReportDayStat, ReportSource
 
+from . import staging
+from .staging import DISPOSITIONS as DISPOSITIONS
+from .staging import DKIM_DOMAIN as DKIM_DOMAIN
+from .staging import HEADER_FROM as HEADER_FROM
+from .staging import Staged
+
 STATS: Table = ReportDayStat.__table__  # type: ignore[assignment]
 SOURCES: Table = ReportDaySource.__table__  # type: ignore[assignment]
 NAMES: Table = ReportDaySourceName.__table__  # type: ignore[assignment]
 TOTALS: Table = ReportSource.__table__  # type: ignore[assignment]
 RECORDS: Table = DmarcRecord.__table__  # type: ignore[assignment]
 
-DISPOSITIONS = ("none", "pass", "quarantine", "reject")
-#: Header-From (h) and DKIM (d) domains remembered per (IP, day).
-HEADER_FROM, DKIM_DOMAIN = "h", "d"
-_NAME_LENGTH = 255
+_NAME_LENGTH = staging.NAME_LENGTH
 
 DAY_CAP = 2**40
 TOTAL_CAP = 2**62
@@ -93,6 +101,53 @@ class ReportKey:
 def apply(session: Session, key: ReportKey) -> None:
     """Add a stored report's records (already inserted) to the rollups."""
     _upsert_all(session, key, 1)
+
+
+# The staged aggregates, loaded into temporary tables of the store transaction's connection.
+_STAGED = MetaData()
+STAGED_SOURCES = Table(
+    "staged_sources", _STAGED,
+    Column("source_ip", String(45)), *(Column(c, BigInteger) for c in staging.SOURCE_COLUMNS[1:]),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+)
+STAGED_NAMES = Table(
+    "staged_names", _STAGED,
+    Column("source_ip", String(45)), Column("kind", String(1)), Column("name", String(255)),
+    Column("messages", BigInteger),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+)
+
+
+def add_staged(session: Session, key: ReportKey, staged: Staged) -> None:
+    """Add a staged report's aggregates (staging.Tallies) to the rollups: one upsert per
+    aggregate row, whatever the number of records."""
+    connection = session.connection()
+    domain, day = literal(key.domain_id, String), literal(key.day, Date)
+    values: list[ColumnElement[Any]] = [domain, day, literal(key.reporter, String), literal(1, Integer)]
+    values += [literal(v, BigInteger) for v in staged.stats]
+    stats = select(*values).where(true())
+    _upsert(session, STATS, STAT_KEYS, stats, {"reports": REPORTS_CAP}, DAY_CAP)
+    # Temporary tables of this transaction: a rollback drops them on both databases, and
+    # PostgreSQL's ON COMMIT DROP a commit; SQLite's are dropped below.
+    for table in (STAGED_SOURCES, STAGED_NAMES):
+        table.create(connection)
+    staged.sources.load(session, STAGED_SOURCES, staged.format)
+    staged.names.load(session, STAGED_NAMES, staged.format)
+    s, n = STAGED_SOURCES.c, STAGED_NAMES.c
+    # The same ORDER BY (in the database's collation) as retract's, so the rows of one
+    # (domain, day) are always locked in one order.
+    sources = (select(domain, day, s.source_ip, s.messages, s.dmarc_pass, s.dkim_aligned, s.spf_aligned)
+               .where(true()).order_by(s.source_ip))
+    _upsert(session, SOURCES, SOURCE_KEYS, sources, {}, DAY_CAP)
+    totals = (select(domain, s.source_ip, s.messages, s.dmarc_pass, s.dmarc_fail, s.dkim_aligned, s.spf_aligned)
+              .where(true()).order_by(s.source_ip))
+    _upsert(session, TOTALS, TOTAL_KEYS, totals, {}, TOTAL_CAP)
+    names = (select(domain, day, n.source_ip, n.kind, n.name, n.messages)
+             .where(true()).order_by(n.source_ip, n.kind, n.name))
+    _upsert(session, NAMES, NAME_KEYS, names, {}, DAY_CAP)
+    if connection.dialect.name != "postgresql":
+        for table in (STAGED_SOURCES, STAGED_NAMES):
+            table.drop(connection)
 
 
 def retract(session: Session, key: ReportKey) -> None:

@@ -26,6 +26,7 @@ from .ingest import AfterStore, IngestResult, ReportIngestor
 from .limits import DEFAULT_LIMITS, ParseLimits
 from .source import ReportSource
 from .views import report_view, summary_view
+from .workers import Parsing
 
 REPORTS: Table = DmarcReport.__table__  # type: ignore[assignment]
 
@@ -38,11 +39,12 @@ class ReportService:
         ids: IdGenerator,
         domains: DomainService,
         limits: ParseLimits = DEFAULT_LIMITS,
+        parsing: Parsing | None = None,
         after_store: AfterStore | None = None,
     ) -> None:
         self.db = db
         self.domains = domains
-        self.ingestor = ReportIngestor(db, clock, ids, limits, after_store)
+        self.ingestor = ReportIngestor(db, clock, ids, limits, parsing, after_store)
 
     def upload(self, principal: Principal, org_id: str, source: ReportSource) -> IngestResult:
         """Store a report file for the organization (members and up, write scope).

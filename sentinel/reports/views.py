@@ -4,33 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from sentinel.clock import isoformat
 from sentinel.store.models import DmarcRecord, DmarcReport
 
-from .api import auth_results_to_api, reasons_to_api
 from .limits import DEFAULT_LIMITS
-from .model import Record
-
-#: The `report_records` columns, in the order of ``record_row``'s values.
-RECORD_COLUMNS = (
-    "report_id", "position", "source_ip", "count", "disposition", "dkim", "spf", "dmarc_pass",
-    "dkim_aligned", "spf_aligned", "header_from", "envelope_from", "envelope_to", "details",
-)
-
-def _dumps(details: dict[str, Any]) -> str:
-    # orjson: ~5x the standard encoder on the one JSON column written per record.
-    return orjson.dumps(details).decode("utf-8")
-
-
-def record_row(report_id: str, r: Record) -> tuple[Any, ...]:
-    """A `report_records` row for one parsed record; `details` holds what the columns do not."""
-    details = {"reasons": reasons_to_api(r), "authResults": auth_results_to_api(r)}
-    return (
-        report_id, r.index, r.source_ip, r.count, r.disposition, r.dkim, r.spf, r.dmarc_pass,
-        r.dkim_aligned, r.spf_aligned, r.header_from, r.envelope_from, r.envelope_to, _dumps(details),
-    )
+from .staging import RECORD_COLUMNS as RECORD_COLUMNS
+from .staging import record_row as record_row
 
 
 def record_view(row: DmarcRecord) -> dict[str, Any]:

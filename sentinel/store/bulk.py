@@ -1,19 +1,19 @@
-"""Many-row writes straight through the database driver's executemany.
+"""Many-row writes straight through the database driver: executemany, or PostgreSQL's COPY.
 
 SQLAlchemy's per-row parameter processing costs more than the database's own insert
 for narrow rows; report ingestion writes hundreds of thousands of them, so it hands
-ready-made tuples to the driver. Values must already be in a form both SQLite and
-PostgreSQL accept (str, int, bool, None; JSON and dates as text).
+ready-made tuples to the driver (SQLite), or a staged file of COPY text (PostgreSQL).
+Values must already be in a form both accept (str, int, bool, None; JSON and dates as text).
 """
 
 from __future__ import annotations
 
 import marshal
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 CHUNK = 5000
@@ -40,46 +40,40 @@ def insert_many(
         connection.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
 
 
-class RowSpool:
-    """Rows parked in an anonymous temporary file, to be written later in one short
-    transaction: memory holds one batch, whatever the number of rows.
-
-    Rows must be tuples of str, int, bool and None (they are marshalled). Use as a
-    context manager; the file disappears on close.
-    """
-
-    def __init__(self, batch: int = 500) -> None:
-        self.batch = batch
-        self.rows = 0
-        self._pending: list[tuple[Any, ...]] = []
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-
-    def add(self, row: tuple[Any, ...]) -> None:
-        self._pending.append(row)
-        self.rows += 1
-        if len(self._pending) >= self.batch:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            marshal.dump(self._pending, self._file)
-            self._pending = []
-
-    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
-        """The rows in the order added, a batch at a time (may be read more than once)."""
-        self._flush()
-        self._file.seek(0)
+def load_file(session: Session, table: Table, columns: Sequence[str], path: str, rows: int, format: str) -> None:
+    """Write a staged file of `rows` rows into `table`, in the session's transaction: COPY
+    text ("copy", PostgreSQL) or marshalled batches of tuples ("marshal")."""
+    if not rows:
+        return
+    if format == "copy":
+        copy_file(session, table, columns, path)
+        return
+    with open(path, "rb") as f:
         while True:
             try:
-                yield marshal.load(self._file)
+                batch = marshal.load(f)
             except EOFError:
                 return
+            insert_many(session, table, columns, batch)
 
-    def close(self) -> None:
-        self._file.close()
 
-    def __enter__(self) -> RowSpool:
-        return self
+def copy_file(session: Session, table: Table, columns: Sequence[str], path: str, chunk: int = 1024 * 1024) -> None:
+    """COPY a file in PostgreSQL's text format into `table`, in the session's transaction.
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    The bytes go to the server as they are: no row passes through Python.
+    Raises SQLAlchemy's DBAPIError subclasses (a psycopg error is wrapped as SQLAlchemy wraps it).
+    """
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(sql) as copy, open(path, "rb") as f:
+            while block := f.read(chunk):
+                copy.write(block)
+    except Exception as exc:
+        if isinstance(exc, connection.dialect.loaded_dbapi.Error):
+            raise DBAPIError.instance(sql, None, exc, connection.dialect.loaded_dbapi.Error) from exc
+        raise
+    finally:
+        cursor.close()

@@ -35,6 +35,9 @@ _SQLITE_TRANSIENT = ("database is locked", "database table is locked", "database
 # Seconds a client should wait: a lock or pool wait clears in moments; an outage takes longer.
 RETRY_BUSY = 2
 RETRY_DOWN = 5
+# Backoff between start-up migration attempts while the database is unavailable.
+MIGRATE_FIRST_DELAY = 0.5
+MIGRATE_MAX_DELAY = 5.0
 # A lost connection is reported as soon as it happens; the same cause then once per interval.
 _LOG_INTERVAL = 10.0
 
@@ -76,32 +79,35 @@ class _Throttled:
 _outages = _Throttled()
 
 
+def _outage(exc: BaseException) -> tuple[str, int, str] | None:
+    """(kind, seconds to retry after, message) for a database error that is about waiting or
+    reachability, not about the query; None for everything else (a bug)."""
+    if isinstance(exc, PoolTimeout):
+        return "pool", RETRY_BUSY, "The server is busy: no database connection became free in time; retry shortly."
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "lost", RETRY_DOWN, "The connection to the database was lost; retry shortly."
+    if not isinstance(exc, OperationalError):
+        return None
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        if not any(word in str(orig).lower() for word in _SQLITE_TRANSIENT):
+            return None
+        return "locked", RETRY_BUSY, "The database is busy with other writes; retry shortly."
+    # psycopg's OperationalError family: connection refused or lost, lock_timeout,
+    # deadlock, serialization failure, administrator shutdown.
+    if "connect" in str(orig).lower() or "terminat" in str(orig).lower():
+        return type(orig).__name__, RETRY_DOWN, "The database is unreachable; retry shortly."
+    return type(orig).__name__, RETRY_BUSY, "The database could not complete the request now; retry shortly."
+
+
 def unavailable(exc: SQLAlchemyError) -> ServiceUnavailable | None:
     """The 503 for a database error that is about waiting or reachability, not about the
     query: a lock wait or pool wait that timed out, a lost or refused connection. None for
     everything else (a bug, which stays a 500)."""
-    if isinstance(exc, PoolTimeout):
-        kind, retry = "pool", RETRY_BUSY
-        message = "The server is busy: no database connection became free in time; retry shortly."
-    elif isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        kind, retry, message = "lost", RETRY_DOWN, "The connection to the database was lost; retry shortly."
-    elif isinstance(exc, OperationalError):
-        orig = exc.orig
-        if isinstance(orig, sqlite3.OperationalError):
-            text_ = str(orig).lower()
-            if not any(word in text_ for word in _SQLITE_TRANSIENT):
-                return None
-            kind, retry = "locked", RETRY_BUSY
-            message = "The database is busy with other writes; retry shortly."
-        else:
-            # psycopg's OperationalError family: connection refused or lost, lock_timeout,
-            # deadlock, serialization failure, administrator shutdown.
-            kind, retry = type(orig).__name__, RETRY_BUSY
-            message = "The database could not complete the request now; retry shortly."
-            if "connect" in str(orig).lower() or "terminat" in str(orig).lower():
-                retry, message = RETRY_DOWN, "The database is unreachable; retry shortly."
-    else:
+    outage = _outage(exc)
+    if outage is None:
         return None
+    kind, retry, message = outage
     _outages.warn(kind, f"database unavailable ({kind}): {str(exc).splitlines()[0][:200]}")
     return ServiceUnavailable(message, headers={"Retry-After": str(retry)})
 
@@ -295,8 +301,41 @@ class Database:
             raise ServiceUnavailable(f"The database is unreachable: {type(exc).__name__}.") from exc
         return (time.perf_counter() - start) * 1000
 
-    def migrate(self) -> None:
-        """Bring the schema up to date with the Alembic migrations."""
+    def migrate(self, retry_for: float = 0.0) -> None:
+        """Bring the schema up to date with the Alembic migrations.
+
+        A database that refuses or loses the connection, or is locked, is tried again with
+        backoff for up to `retry_for` seconds (a PostgreSQL restart, or an administrator
+        ending sessions, while instances start); the migration is one transaction, so an
+        attempt cut off leaves nothing behind. Raises ServiceUnavailable once that time is
+        spent, SQLAlchemy's errors for anything else.
+        """
+        deadline = time.monotonic() + retry_for
+        delay = MIGRATE_FIRST_DELAY
+        attempt = 1
+        while True:
+            try:
+                self._migrate_once()
+                if attempt > 1:
+                    log.warning("database migration succeeded on attempt %d", attempt)
+                return
+            except SQLAlchemyError as exc:
+                if _outage(exc) is None:
+                    raise
+                cause = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0][:200]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ServiceUnavailable(
+                        f"The database schema could not be brought up to date: the database was unavailable "
+                        f"for {retry_for:g} s ({attempt} attempts; last: {cause})."
+                    ) from exc
+                wait = min(delay, left)
+                log.warning("database migration attempt %d failed (%s); retrying in %.1f s", attempt, cause, wait)
+                time.sleep(wait)
+                delay = min(delay * 2, MIGRATE_MAX_DELAY)
+                attempt += 1
+
+    def _migrate_once(self) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))

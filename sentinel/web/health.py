@@ -50,7 +50,8 @@ class HealthProbe:
         except TimeoutError:
             return False, {"status": "unavailable", "error": f"The database did not answer within {self.timeout:g} s."}
         except Exception as exc:
-            return _failed(exc)
+            # Already logged, once, by _remember as the ping ended.
+            return _failed(exc, log_it=False)
         return True, {"status": "ok", "latencyMs": round(latency, 3)}
 
     def _ping(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[float]:
@@ -72,9 +73,10 @@ class HealthProbe:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _failed(exc: BaseException) -> Outcome:
+def _failed(exc: BaseException, log_it: bool = True) -> Outcome:
     if isinstance(exc, ServiceUnavailable):
         return False, {"status": "unavailable", "error": exc.message}
     # A health check reports; it never fails with a 500.
-    log.error("health check failed: %s", type(exc).__name__, exc_info=exc)
+    if log_it:
+        log.error("health check failed: %s", type(exc).__name__, exc_info=exc)
     return False, {"status": "unavailable", "error": f"The database check failed: {type(exc).__name__}."}

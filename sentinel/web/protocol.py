@@ -6,6 +6,8 @@ Here the request line and headers together are capped in bytes and in lines, and
 arrive within a deadline from the connection opening (or the request's first byte);
 past a bound the client gets 431 (or 408) in the error envelope and the connection is
 closed. (uvicorn's h11 protocol caps the head's size but not its time, and is slower.)
+These refusals carry X-Request-Id but no X-RateLimit-* headers: no request (path, token)
+exists yet to charge or report a window for.
 """
 
 from __future__ import annotations

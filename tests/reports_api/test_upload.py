@@ -163,10 +163,10 @@ def test_a_failure_after_the_records_rolls_everything_back(
 ) -> None:
     tenant.create_domain("example.com")
 
-    def broken(session: object, rollup: object) -> None:
+    def broken(*args: object) -> None:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(rollups, "apply", broken)
+    monkeypatch.setattr(rollups, "add_staged", broken)
     r = upload(tenant, tenant.org_id, report_xml("Late", "late-1", DAY, many_records(1500)))
     error_of(r, 500, "INTERNAL_ERROR")
     assert stored_rows(services, tenant.org_id) == NOTHING

@@ -4,8 +4,11 @@ trusting that answer once it is STALE."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
+
+import pytest
 
 from sentinel.store.db import Database
 from sentinel.web import health
@@ -66,3 +69,25 @@ def test_a_slow_ping_is_answered_from_the_last_one_until_it_is_stale(tmp_path: P
         db.gate.set()
         probe.close()
         db.dispose()
+
+
+class BrokenDatabase(Database):
+    """A real SQLite database whose ping fails with a bug, not an outage."""
+
+    def ping(self) -> float:
+        raise RuntimeError("a bug in the ping")
+
+
+def test_an_unexpected_ping_failure_is_logged_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    probe = HealthProbe(BrokenDatabase(f"sqlite:///{tmp_path / 'h.db'}"), timeout=5)
+
+    async def scenario() -> tuple[bool, dict[str, object]]:
+        outcome = await asyncio.wait_for(probe.database(), HANG_GUARD)
+        await asyncio.sleep(0.05)  # the ping's done-callback has run
+        return outcome
+
+    with caplog.at_level(logging.ERROR, logger="sentinel.web"):
+        reachable, body = asyncio.run(scenario())
+    probe.close()
+    assert not reachable and body == {"status": "unavailable", "error": "The database check failed: RuntimeError."}
+    assert [r.getMessage() for r in caplog.records] == ["health check failed: RuntimeError"]
