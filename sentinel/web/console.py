@@ -18,9 +18,7 @@ from pathlib import Path
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sentinel.errors import MethodNotAllowed
-from sentinel.web.context import REQUEST_ID_KEY
-from sentinel.web.responses import error_response
+from sentinel.web.responses import refused_unless_read
 
 DIST = Path(__file__).resolve().parent / "console_dist"
 
@@ -107,9 +105,7 @@ class ConsoleAssets:
         if asset is None:
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in {"GET", "HEAD"}:
-            refused = MethodNotAllowed("This endpoint allows GET, HEAD.", headers={"Allow": "GET, HEAD"})
-            await error_response(refused, scope.get(REQUEST_ID_KEY, ""))(scope, receive, send)
+        if await refused_unless_read(scope, receive, send):
             return
         headers = {**SECURITY_HEADERS, "Cache-Control": asset.cache_control, "ETag": asset.etag}
         if asset.gzipped is not None:

@@ -8,8 +8,10 @@ from typing import Any
 
 import orjson
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from sentinel.errors import SentinelError
+from sentinel.errors import MethodNotAllowed, SentinelError
+from sentinel.web.context import REQUEST_ID_KEY
 
 JSON = "application/json"
 CACHE_CONTROL = "private, no-cache"
@@ -57,3 +59,14 @@ def error_payload(error: SentinelError, request_id: str) -> dict[str, Any]:
 def error_response(error: SentinelError, request_id: str, headers: dict[str, str] | None = None) -> Response:
     merged = {**error.headers, **(headers or {})}
     return Response(dumps(error_payload(error, request_id)), status_code=error.status, media_type=JSON, headers=merged)
+
+
+async def refused_unless_read(scope: Scope, receive: Receive, send: Send) -> bool:
+    """For files served as they are (the spec, the console): answer 405 in the envelope to
+    anything but GET and HEAD. True when it answered."""
+    if scope["method"] in {"GET", "HEAD"}:
+        return False
+    refused = MethodNotAllowed("This endpoint allows GET, HEAD.", headers={"Allow": "GET, HEAD"})
+    await error_response(refused, scope.get(REQUEST_ID_KEY, ""))(scope, receive, send)
+    return True
+

@@ -15,9 +15,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sentinel.errors import MethodNotAllowed
-from sentinel.web.context import REQUEST_ID_KEY
-from sentinel.web.responses import JSON, dumps, error_response
+from sentinel.web.responses import JSON, dumps, refused_unless_read
 
 YAML = "application/yaml"
 
@@ -46,9 +44,7 @@ class SpecDocuments:
         if document is None:
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in {"GET", "HEAD"}:
-            refused = MethodNotAllowed("This endpoint allows GET, HEAD.", headers={"Allow": "GET, HEAD"})
-            await error_response(refused, scope.get(REQUEST_ID_KEY, ""))(scope, receive, send)
+        if await refused_unless_read(scope, receive, send):
             return
         response = Response(document.body, media_type=document.media_type, headers={"Cache-Control": "no-cache"})
         await response(scope, receive, send)
