@@ -65,20 +65,25 @@ def test_parallel_migrations_of_a_fresh_database_all_succeed(fresh_url: str) -> 
             db.dispose()
 
 
-def test_stored_addresses_are_lower_cased_unless_taken(tmp_path: Path) -> None:
+def _upgrade(db: Database, revision: str) -> None:
+    """Alembic's upgrade to `revision` (not necessarily head), on `db`."""
     from alembic import command
     from alembic.config import Config
 
     from sentinel.store.db import MIGRATIONS
 
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def test_stored_addresses_are_lower_cased_unless_taken(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'old.db'}")
 
     def upgrade(revision: str) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        _upgrade(db, revision)
 
     try:
         upgrade("0005_reports_skipped")
@@ -98,19 +103,10 @@ def test_stored_addresses_are_lower_cased_unless_taken(tmp_path: Path) -> None:
 
 def test_events_recorded_before_webhooks_existed_are_never_delivered(tmp_path: Path) -> None:
     """0007 marks the outbox's earlier events dispatched: no endpoint created later gets them."""
-    from alembic import command
-    from alembic.config import Config
-
-    from sentinel.store.db import MIGRATIONS
-
     db = Database(f"sqlite:///{tmp_path / 'before-hooks.db'}")
 
     def upgrade(revision: str) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        _upgrade(db, revision)
 
     try:
         upgrade("0006_email_case")
