@@ -21,6 +21,7 @@ from sentinel.clock import ManualClock, SequentialIds, isoformat
 from sentinel.dns.zones import ZoneClient, ZoneSet
 from sentinel.errors import ValidationError
 from sentinel.events import event_payload
+from sentinel.events.delivery import DispatchJob
 from sentinel.store.models import Base, CacheGeneration, Event
 from sentinel.worker import Worker
 
@@ -72,7 +73,13 @@ class MockState:
     def _apply(self, seed: Seed) -> list[SeededToken]:
         self.seed = seed
         self._wipe()
-        return apply_seed(self.services, seed)
+        tokens = apply_seed(self.services, seed)
+        # The seed's events are dispatched before the state is handed out. The clock stands
+        # still, so an endpoint created right after a reset would otherwise share their instant
+        # and, dispatched later, receive them as if they had happened after its creation.
+        dispatch = [job for job in self.services.jobs if job.name == DispatchJob.name]
+        Worker(dispatch, self.services.clock).drain()
+        return tokens
 
     def reset(self) -> dict[str, Any]:
         """Back to the current seed: same IDs, same clock, no trace of what happened since."""
