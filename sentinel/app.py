@@ -234,8 +234,8 @@ def build_services(
 
 
 def warm_up(services: Services) -> None:
-    """Before `serve` takes requests: every handler and slow-work thread started, the pool's
-    connections (MAILSENTINEL_DB_POOL_WARM) and the health ping's own open. Otherwise the
+    """Before `serve` takes requests: every handler and slow-work thread started, on PostgreSQL
+    the pool's connections (MAILSENTINEL_DB_POOL_WARM) open, and the health ping's own. Otherwise the
     first burst of requests pays for all of it at once, in threads competing with the event
     loop for the GIL (and on PostgreSQL with a new server process per connection for the
     CPU), and /health, answered on the loop, waits behind them. A database unavailable now
@@ -245,7 +245,10 @@ def warm_up(services: Services) -> None:
         if prestart is not None:
             prestart()
     try:
-        services.db.warm(services.settings.db_pool_warm)
+        # On PostgreSQL only: there each connection is a new server process, on SQLite it opens in
+        # microseconds, and idle ones taking turns (the pool is FIFO) would each grow a page cache.
+        if services.db.engine.dialect.name != "sqlite":
+            services.db.warm(services.settings.db_pool_warm)
         services.health.warm()
     except (ServiceUnavailable, TimeoutError) as exc:
         logging.getLogger("sentinel.web").warning("start-up: database connections not opened: %s", exc)

@@ -68,7 +68,7 @@ class Settings:
     # Database connections per process; 0 sizes the pool to the threads that use it
     # (worker + slow threads + 2), so no thread waits for a connection.
     db_pool_size: int = 0
-    # Connections `serve` opens at start-up, before its first request (at most the pool's size).
+    # PostgreSQL connections `serve` opens at start-up, before its first request (at most the pool's size).
     db_pool_warm: int = 32
     # Seconds to wait for a free connection, and for a lock (SQLite busy timeout,
     # PostgreSQL lock_timeout), before answering 503 with Retry-After.
@@ -274,8 +274,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("slow_threads", "int", "a separate pool for scans, verification and report uploads", SERVERS),
     Variable("db_pool_size", "int", "database connections per process, no overflow (`0`: worker + slow "
              "threads + 2)", DATABASE),
-    Variable("db_pool_warm", "int", "connections `serve` opens at start-up, before its first request, so a burst "
-             "of requests finds them open (at most the pool size; `0`: open them on demand)", ("serve",)),
+    Variable("db_pool_warm", "int", "PostgreSQL connections `serve` opens at start-up, before its first request, so "
+             "a burst of requests finds them open (at most the pool size; `0`: open them on demand)", ("serve",)),
     Variable("db_pool_timeout", "float", "seconds to wait for a free connection before answering 503", DATABASE),
     Variable("db_lock_timeout", "float", "seconds to wait for a lock (SQLite busy timeout, PostgreSQL "
              "`lock_timeout`) before answering 503", DATABASE),
