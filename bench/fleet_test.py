@@ -384,7 +384,8 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
     judge_writes(v, driver.outcomes, stored)
     v.say("rate limits (GET /api/me for one organization, alternating instances, 6 in parallel):")
     judge_rates(v, checks)
-    v.say(f"delivered (webhook {webhook_id}, two workers; waited {waited:.1f} s after the load for the outbox):")
+    v.say(f"delivered (webhook {webhook_id}, two workers; after the load and the final retries the outbox "
+          f"needed {waited:.1f} s more):")
     judge_deliveries(v, delivered, receiver.snapshot(), redelivery_causes)
     judge_requests(v, driver.outcomes, causes)
     for name in alive:
