@@ -12,10 +12,12 @@ instances, and every 5xx with what was down at that moment; it exits 1 when a ru
 bench/fleet/verdict.py is broken, 2 when the fleet could not be set up. Everything it
 started is stopped and removed at the end, on failure and on SIGINT/SIGTERM too.
 
-Workers: the product has no background worker process yet (webhook delivery is a later
-issue). `Fleet.find_worker_command` looks for `mailsentinel worker`; once it exists, two
-workers start with the instances and one is kill -9'd beside instance B. Counting what
-they delivered is still to be written then.
+Webhooks: the instances run with MAILSENTINEL_SERVE_WORKER=0 and two `mailsentinel worker`
+processes deliver every event of the load's organization to a loopback receiver
+(bench/fleet/hooks.py) that checks each signature. One worker is kill -9'd while it has
+deliveries in flight (found by the source port of a request the receiver is answering) and
+started again; after the load the run waits for the outbox to drain, then every event must
+have arrived, duplicates only where a worker died or sessions were ended in between.
 
 Usage: .venv/bin/python bench/fleet_test.py [--seed 1] [--duration 60] [--keep-logs]
 """
@@ -36,7 +38,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fleet.fleet import MONITORED, Fleet, Tenant
+from fleet.fleet import MONITORED, WEBHOOK_TIMEOUT, Fleet, Tenant
+from fleet.hooks import ANSWER_DELAY, Receiver, delivered_facts, process_with_port
 from fleet.load import UPLOAD_ATTEMPTS, Driver, Outcome, paced
 from fleet.procs import STOPPING
 from fleet.reports import GeneratedReport, generate
@@ -44,6 +47,7 @@ from fleet.verdict import (
     RateCheck,
     Stored,
     Verdict,
+    judge_deliveries,
     judge_rates,
     judge_reports,
     judge_requests,
@@ -61,14 +65,21 @@ LARGE_TIMEOUT = 90.0
 START_ATTEMPTS = 3
 # The limiter tries a Redis it lost again after this many seconds (sentinel/ratelimit/limiter.py).
 LIMITER_RETRY = 2.0
+# Seconds to wait for a worker with deliveries in flight before killing one anyway.
+CATCH_IN_FLIGHT = 8.0
+# A killed worker's claims are sent again once their lease ends (sentinel/events/delivery.py:
+# 5 attempt timeouts + 2 s); the outbox gets that and a margin to drain after the load.
+DRAIN_TIMEOUT = 5 * WEBHOOK_TIMEOUT + 2 + 30.0
 
 
 class Chaos(threading.Thread):
     """The disruptions, at fixed fractions of the load's duration, each recorded on the timeline."""
 
-    def __init__(self, fleet: Fleet, driver: Driver, duration: float, open_tenant: Tenant) -> None:
+    def __init__(self, fleet: Fleet, driver: Driver, duration: float, open_tenant: Tenant,
+                 receiver: Receiver | None = None) -> None:
         super().__init__(daemon=True)
         self.fleet = fleet
+        self.receiver = receiver
         self.driver = driver
         self.duration = duration
         self.open_tenant = open_tenant
@@ -134,12 +145,7 @@ class Chaos(threading.Thread):
         instance.kill9()
         self.log.append(f"  +{d.start:6.2f} s  instance {instance.name}: kill -9")
         if self.fleet.workers:
-            worker = self.fleet.workers[-1]
-            w = tl.begin(f"{worker.name} killed", process=worker.name)
-            worker.kill9()
-            worker.start()
-            tl.end(w)
-            self.log.append(f"  +{w.start:6.2f} s  {worker.name}: kill -9, restarted")
+            self.kill_worker()
 
         def restart() -> None:
             # In its own thread, so the schedule goes on while the instance starts. An instance
@@ -160,6 +166,28 @@ class Chaos(threading.Thread):
         thread = threading.Thread(target=restart, daemon=True)
         thread.start()
         self.pending.append(thread)
+
+    def kill_worker(self) -> None:
+        """kill -9 a worker caught with deliveries in flight (else the last one), and start it again."""
+        tl, workers = self.fleet.timeline, self.fleet.workers
+        worker, in_flight = workers[-1], 0
+        deadline = tl.now() + CATCH_IN_FLIGHT
+        while self.receiver is not None and tl.now() < deadline:
+            ports = self.receiver.ports_in_flight()
+            pids = [w.proc.pid for w in workers if w.proc is not None and w.proc.poll() is None]
+            pid = process_with_port(pids, ports)
+            if pid is not None:
+                worker = next(w for w in workers if w.proc is not None and w.proc.pid == pid)
+                in_flight = len(ports)
+                break
+            time.sleep(0.02)
+        w = tl.begin(f"{worker.name} killed", process=worker.name)
+        worker.kill9()
+        worker.start()
+        tl.end(w)
+        caught = (f"with deliveries in flight ({in_flight} requests at the receiver)" if in_flight
+                  else "with no delivery seen in flight")
+        self.log.append(f"  +{w.start:6.2f} s  {worker.name}: kill -9 {caught}, restarted")
 
     def run(self) -> None:
         self.start_time = self.fleet.timeline.now()
@@ -242,21 +270,45 @@ def run(fleet: Fleet, args: argparse.Namespace) -> int:
     names = ", ".join(f"{i.name} {i.url}" for i in fleet.instances)
     print(f"  instances: {names}; PostgreSQL database {fleet.db.name}; Redis 127.0.0.1:{fleet.redis.port} "
           f"(key prefix {fleet.prefix}); DNS {fleet.dns.nameserver}")
-    if fleet.workers:
-        print(f"  workers: {', '.join(w.name for w in fleet.workers)} (`mailsentinel {fleet.worker_command}`); "
-              "what they deliver is not counted yet")
-    else:
-        print("  workers: none: the product has no background worker yet (webhook delivery is a later issue);"
-              " they slot in through Fleet.find_worker_command")
+    if not fleet.workers:
+        raise RuntimeError("`mailsentinel worker` is missing: the fleet needs it to deliver webhooks")
     driver = Driver(tl, {i.name: i.url for i in fleet.instances}, main_tenant.token, main_tenant.org_id)
+    receiver = Receiver(tl)
+    # Before any domain exists: every event of the load's organization is the endpoint's.
+    outcome, body = driver.routed("setup: webhook create", "POST",
+                                  f"/api/organizations/{main_tenant.org_id}/webhooks",
+                                  json={"url": receiver.url, "description": "fleet test receiver"})
+    if outcome.status != 201:
+        driver.close()
+        receiver.close()
+        raise RuntimeError(f"setup: creating the webhook answered {outcome.status} {outcome.message}")
+    receiver.secret = body["data"]["secret"]
+    webhook_id = body["data"]["webhook"]["id"]
+    print(f"  workers: {', '.join(w.name for w in fleet.workers)} (`mailsentinel {fleet.worker_command}`, the "
+          f"instances with MAILSENTINEL_SERVE_WORKER=0); webhook {webhook_id} -> {receiver.url} "
+          f"(answers after {ANSWER_DELAY:g} s)")
     try:
-        return drive(fleet, args, driver, main_tenant, limited)
+        return drive(fleet, args, driver, main_tenant, limited, receiver, webhook_id)
     finally:
         driver.close()
+        receiver.close()
+
+
+def drain(fleet: Fleet, receiver: Receiver, webhook_id: str) -> float:
+    """Wait until every event to deliver has arrived and is recorded, or DRAIN_TIMEOUT; returns seconds waited."""
+    tl = fleet.timeline
+    began = tl.now()
+    while tl.now() - began < DRAIN_TIMEOUT:
+        facts = delivered_facts(fleet.db, webhook_id)
+        arrived = receiver.snapshot()
+        if all(k in arrived and facts.deliveries.get(k) == "succeeded" for k in facts.expected):
+            break
+        time.sleep(0.5)
+    return tl.now() - began
 
 
 def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: Tenant,
-          limited: list[Tenant]) -> int:
+          limited: list[Tenant], receiver: Receiver, webhook_id: str) -> int:
     tl = fleet.timeline
     rng = random.Random(args.seed)
     domain_ids = []
@@ -270,7 +322,7 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
                         driver.burst("rate limit", limited[0].token, 3 * fleet.rate_limit), exact=True)]
 
     ops, reports, pairs = build_ops(args, rng, driver, domain_ids)
-    chaos = Chaos(fleet, driver, args.duration, limited[2])
+    chaos = Chaos(fleet, driver, args.duration, limited[2], receiver)
     load_start = tl.now()
     deadline = load_start + args.duration * 2
     pool = ThreadPoolExecutor(max_workers=args.concurrency)
@@ -304,6 +356,12 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
             driver.upload(report, kind="upload (final retry)", attempts=2 * UPLOAD_ATTEMPTS)
 
     stored = stored_facts(fleet, main_tenant.org_id)
+    waited = drain(fleet, receiver, webhook_id)
+    delivered = delivered_facts(fleet.db, webhook_id)
+    worker_names = {w.name for w in fleet.workers}
+    # What can make a delivery arrive twice: its worker killed, or its session ended, after the send.
+    redelivery_causes = [(d.what, d.start, d.end if d.end is not None else tl.now()) for d in tl.disruptions
+                         if d.process in worker_names or d.what.startswith("PostgreSQL")]
     for o in driver.outcomes:
         o.down = tl.down_during(o.start, o.end, o.instance)
     causes: dict[str, str] = {}
@@ -326,7 +384,9 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
     judge_writes(v, driver.outcomes, stored)
     v.say("rate limits (GET /api/me for one organization, alternating instances, 6 in parallel):")
     judge_rates(v, checks)
-    v.say("delivered: not measured (no webhook deliveries or worker yet)")
+    v.say(f"delivered (webhook {webhook_id}, two workers; after the load and the final retries the outbox "
+          f"needed {waited:.1f} s more):")
+    judge_deliveries(v, delivered, receiver.snapshot(), redelivery_causes)
     judge_requests(v, driver.outcomes, causes)
     for name in alive:
         v.fail(f"{name} was not running after the disruptions")
@@ -346,8 +406,8 @@ def drive(fleet: Fleet, args: argparse.Namespace, driver: Driver, main_tenant: T
         for f in v.failures:
             print(f"  - {f}")
         return 1
-    print("PASSED: nothing lost, nothing stored twice, limits exact, no 500, every 5xx a 503 with Retry-After "
-          "while a dependency was down")
+    print("PASSED: nothing lost, nothing stored twice, every event delivered, limits exact, no 500, every 5xx "
+          "a 503 with Retry-After while a dependency was down")
     return 0
 
 

@@ -31,6 +31,7 @@ from sentinel.clock import Clock, IdGenerator, RandomIds, SystemClock
 from sentinel.dns.client import DnsClient, make_dns_client
 from sentinel.dns.https import HttpsFetcher, HttpxFetcher
 from sentinel.domains.service import DomainService
+from sentinel.errors import ServiceUnavailable
 from sentinel.events.delivery import Deliverer, DeliveryJob, DispatchJob
 from sentinel.events.secrets import box_for
 from sentinel.events.sender import Sender
@@ -230,6 +231,27 @@ def build_services(
 
         services.mock = MockState.start(services, settings)
     return services
+
+
+def warm_up(services: Services) -> None:
+    """Before `serve` takes requests: every handler and slow-work thread started, on PostgreSQL
+    the pool's connections (MAILSENTINEL_DB_POOL_WARM) open, and the health ping's own. Otherwise the
+    first burst of requests pays for all of it at once, in threads competing with the event
+    loop for the GIL (and on PostgreSQL with a new server process per connection for the
+    CPU), and /health, answered on the loop, waits behind them. A database unavailable now
+    is logged: the connections then open on demand."""
+    for port in (services.blocking, services.slow):
+        prestart = getattr(port, "prestart", None)
+        if prestart is not None:
+            prestart()
+    try:
+        # On PostgreSQL only: there each connection is a new server process, on SQLite it opens in
+        # microseconds, and idle ones taking turns (the pool is FIFO) would each grow a page cache.
+        if services.db.engine.dialect.name != "sqlite":
+            services.db.warm(services.settings.db_pool_warm)
+        services.health.warm()
+    except (ServiceUnavailable, TimeoutError) as exc:
+        logging.getLogger("sentinel.web").warning("start-up: database connections not opened: %s", exc)
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

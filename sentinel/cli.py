@@ -102,7 +102,7 @@ def _freeze_heap() -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import threading
 
-    from sentinel.app import build_services, create_app
+    from sentinel.app import build_services, create_app, warm_up
 
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -114,6 +114,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if start is not None:
         threading.Thread(target=start, name="sentinel-parse-start", daemon=True).start()
     app = create_app(settings, "serve", services=services)
+    warm_up(services)
     worker = _background_worker(services) if settings.serve_worker else None
     base = f"http://{settings.host}:{settings.port}"
     print(f"MailSentinel serving on {base} (Swagger UI at /api/ui"
@@ -178,7 +179,7 @@ def _serve_workers(settings: Settings, workers: int) -> int:
 
     import uvicorn
 
-    from sentinel.app import build_services, create_app
+    from sentinel.app import build_services, create_app, warm_up
     from sentinel.store.db import Database
     from sentinel.web.server import uvicorn_config
 
@@ -193,6 +194,7 @@ def _serve_workers(settings: Settings, workers: int) -> int:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 services = build_services(settings, "serve", migrate=False)
                 server = uvicorn.Server(uvicorn_config(create_app(settings, "serve", services=services), settings))
+                warm_up(services)
                 # Each process may deliver: claims in the database keep a delivery to one of them.
                 worker = _background_worker(services) if settings.serve_worker else None
                 _freeze_heap()

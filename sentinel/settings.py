@@ -68,6 +68,8 @@ class Settings:
     # Database connections per process; 0 sizes the pool to the threads that use it
     # (worker + slow threads + 2), so no thread waits for a connection.
     db_pool_size: int = 0
+    # PostgreSQL connections `serve` opens at start-up, before its first request (at most the pool's size).
+    db_pool_warm: int = 32
     # Seconds to wait for a free connection, and for a lock (SQLite busy timeout,
     # PostgreSQL lock_timeout), before answering 503 with Retry-After.
     db_pool_timeout: float = 5.0
@@ -136,6 +138,8 @@ class Settings:
         if self.parse_processes < 0:
             raise ValidationError(f"MAILSENTINEL_PARSE_PROCESSES must be 0 (parse in the request's thread) or "
                                   f"more, got {self.parse_processes}.")
+        if self.db_pool_warm < 0:
+            raise ValidationError(f"MAILSENTINEL_DB_POOL_WARM must be 0 (none) or more, got {self.db_pool_warm}.")
         if self.db_pool_size < 0:
             raise ValidationError(f"MAILSENTINEL_DB_POOL_SIZE must be 0 (automatic) or more, got {self.db_pool_size}.")
         # Fail at start-up, not at the first fetch, on an allow-list entry that is no network.
@@ -270,6 +274,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("slow_threads", "int", "a separate pool for scans, verification and report uploads", SERVERS),
     Variable("db_pool_size", "int", "database connections per process, no overflow (`0`: worker + slow "
              "threads + 2)", DATABASE),
+    Variable("db_pool_warm", "int", "PostgreSQL connections `serve` opens at start-up, before its first request, so "
+             "a burst of requests finds them open (at most the pool size; `0`: open them on demand)", ("serve",)),
     Variable("db_pool_timeout", "float", "seconds to wait for a free connection before answering 503", DATABASE),
     Variable("db_lock_timeout", "float", "seconds to wait for a lock (SQLite busy timeout, PostgreSQL "
              "`lock_timeout`) before answering 503", DATABASE),

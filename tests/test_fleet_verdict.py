@@ -5,10 +5,19 @@ from __future__ import annotations
 import itertools
 import random
 
+from bench.fleet.hooks import Arrival, Delivered
 from bench.fleet.load import Outcome
 from bench.fleet.procs import Timeline
 from bench.fleet.reports import generate
-from bench.fleet.verdict import RateCheck, Stored, Verdict, judge_rates, judge_reports, judge_requests
+from bench.fleet.verdict import (
+    RateCheck,
+    Stored,
+    Verdict,
+    judge_deliveries,
+    judge_rates,
+    judge_reports,
+    judge_requests,
+)
 
 _seq = itertools.count(1)
 DOWN = ["PostgreSQL: pg_terminate_backend x3 (+10.0 s)"]
@@ -130,3 +139,41 @@ def test_a_process_outage_counts_only_for_that_process() -> None:
     assert timeline.down_during(6.0, 6.1, "A") == []
     assert timeline.down_during(24.0, 26.0, "A") == ["Redis stopped (+20.0 s)"]
     assert timeline.down_during(30.0, 31.0, "A") == []
+
+
+def delivery_failures(expected: dict[str, str], statuses: dict[str, str], arrivals: dict[str, list[Arrival]],
+                      disruptions: list[tuple[str, float, float]] | None = None) -> list[str]:
+    v = Verdict()
+    judge_deliveries(v, Delivered(expected, statuses, attempts=len(statuses)), arrivals, disruptions or [])
+    return v.failures
+
+
+def test_every_event_delivered_once_and_signed_passes() -> None:
+    expected = {"evt_1": "report.received", "evt_2": "domain.scan.completed"}
+    arrivals = {"evt_1": [Arrival(5.0, True)], "evt_2": [Arrival(6.0, True)]}
+    assert delivery_failures(expected, dict.fromkeys(expected, "succeeded"), arrivals) == []
+
+
+def test_an_event_that_never_arrived_or_was_not_dispatched_fails() -> None:
+    expected = {"evt_1": "report.received", "evt_2": "report.received"}
+    failures = delivery_failures(expected, {"evt_1": "succeeded"}, {"evt_1": [Arrival(5.0, True)]})
+    assert any("never arrived" in f for f in failures)
+    assert any("never dispatched" in f for f in failures)
+    failures = delivery_failures({"evt_1": "alert.triggered"}, {"evt_1": "failed"}, {"evt_1": [Arrival(5.0, True)]})
+    assert any("not recorded as succeeded" in f for f in failures)
+
+
+def test_a_bad_signature_fails() -> None:
+    failures = delivery_failures({"evt_1": "report.received"}, {"evt_1": "succeeded"}, {"evt_1": [Arrival(5.0, False)]})
+    assert any("bad signature" in f for f in failures)
+
+
+def test_a_duplicate_passes_only_when_a_worker_died_or_sessions_ended_in_between() -> None:
+    expected = {"evt_1": "report.received"}
+    twice = {"evt_1": [Arrival(40.0, True), Arrival(67.0, True)]}
+    killed = [("worker2 killed", 40.2, 40.4)]
+    assert delivery_failures(expected, {"evt_1": "succeeded"}, twice, killed) == []
+    assert any("nothing down" in f for f in delivery_failures(expected, {"evt_1": "succeeded"}, twice))
+    # A disruption after both arrivals excuses nothing.
+    later = [("worker2 killed", 80.0, 80.2)]
+    assert any("nothing down" in f for f in delivery_failures(expected, {"evt_1": "succeeded"}, twice, later))

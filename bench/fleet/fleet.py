@@ -9,6 +9,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from .procs import ROOT, STOPPING, Instance, PrivateRedis, ThrowawayDatabase, Timeline
 
 sys.path.insert(0, str(ROOT))
@@ -17,6 +19,9 @@ from tests.support.dns_server import LoopbackDnsServer
 
 MONITORED = ("fleet-a.example.com", "fleet-b.example.com", "fleet-c.example.com", "fleet-d.example.com")
 ED25519_KEY = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+# Seconds one delivery attempt may take: it also sets the lease a killed worker's claims keep
+# (5 rounds of it + 2 s, sentinel/events/delivery.py), so its deliveries are sent again within the run.
+WEBHOOK_TIMEOUT = 5
 
 
 def zone_text() -> str:
@@ -55,6 +60,7 @@ class Fleet:
     workers: list[Instance] = field(default_factory=list)
     worker_command: str | None = None
     prefix: str = ""
+    secret_key: str = field(default_factory=lambda: Fernet.generate_key().decode("ascii"))
 
     def env(self) -> dict[str, str]:
         assert self.redis is not None and self.dns is not None
@@ -71,6 +77,13 @@ class Fleet:
             "MAILSENTINEL_LOG_LEVEL": "WARNING",
             # free: the plan of the organizations whose limit is measured; enterprise: the load's.
             "MAILSENTINEL_RATE_LIMITS": f"free={self.rate_limit}/0,enterprise=1000000/0",
+            # Deliveries are the two workers' job, not the instances'.
+            "MAILSENTINEL_SERVE_WORKER": "0",
+            # The receiver is on loopback, which the outbound policy refuses unless allowed.
+            "MAILSENTINEL_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
+            # PostgreSQL stores webhook secrets encrypted: a key of the run's own.
+            "MAILSENTINEL_WEBHOOK_SECRET_KEYS": self.secret_key,
+            "MAILSENTINEL_WEBHOOK_TIMEOUT": str(WEBHOOK_TIMEOUT),
         }
 
     def start(self) -> None:
@@ -105,7 +118,8 @@ class Fleet:
         from sentinel.app import build_services
         from sentinel.settings import Settings
 
-        services = build_services(Settings(database_url=self.db.url), migrate=False)
+        services = build_services(Settings(database_url=self.db.url, webhook_secret_keys=(self.secret_key,),
+                                           parse_processes=0), migrate=False)
         try:
             boot = services.organizations.bootstrap(f"{label}@fleet.example", f"Fleet {label}", plan)
         finally:
@@ -113,7 +127,7 @@ class Fleet:
         return Tenant(boot.token, boot.organization_id, plan)
 
     def find_worker_command(self) -> str | None:
-        """`worker` once the product has one (webhook delivery is a later issue); None today."""
+        """`worker` when the product has it (None for a tree from before webhooks)."""
         import argparse
 
         from sentinel.cli import build_parser

@@ -4,7 +4,8 @@ Fails on: a 500; a 503 or 429 without Retry-After; any 5xx, or a request left un
 while nothing it depends on was down; any other 4xx (every request sent is valid); a report
 accepted but not stored, stored twice, stored partly, or never accepted; rollups or events
 out of step with the stored reports; a plan limit not exact across the instances while Redis
-was up; an acknowledged write missing.
+was up; an acknowledged write missing; a webhook event not delivered, delivered unsigned, or
+delivered twice where no worker died and no session was ended in between.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .hooks import Arrival, Delivered
 from .load import Outcome
 from .reports import GeneratedReport
 
@@ -189,3 +191,40 @@ def judge_writes(v: Verdict, outcomes: list[Outcome], stored: Stored) -> None:
           f"database: {len(acknowledged) - len(missing)}")
     if missing:
         v.fail(f"domain creates acknowledged but not stored: {missing}")
+
+
+def judge_deliveries(v: Verdict, delivered: Delivered, arrivals: dict[str, list[Arrival]],
+                     disruptions: list[tuple[str, float, float]], grace: float = 0.5) -> None:
+    """Every event the endpoint subscribes to arrived (at least once, signed); a duplicate only
+    where at-least-once allows one: a worker killed, or the database's sessions ended, between
+    its first arrival and the next (the attempt was sent, its outcome not recorded)."""
+    expected = delivered.expected
+    arrived = {k: a for k, a in arrivals.items() if k in expected}
+    missing = sorted(k for k in expected if k not in arrived)
+    undelivered = sorted(k for k, status in delivered.deliveries.items() if k in expected and status != "succeeded")
+    undispatched = sorted(k for k in expected if k not in delivered.deliveries)
+    strangers = sorted(k for k in arrivals if k not in expected)
+    unsigned = sorted(k for k, a in arrived.items() if not all(x.valid for x in a))
+    by_type = Counter(expected.values())
+    dupes = {k: a for k, a in arrived.items() if len(a) > 1}
+    v.say(f"  events to deliver (the organization's, since the endpoint was created): {len(expected)} "
+          f"({', '.join(f'{t} {n}' for t, n in sorted(by_type.items())) or 'none'})")
+    v.say(f"  arrived at the receiver: {len(arrived)} distinct, {sum(len(a) for a in arrived.values())} requests; "
+          f"missing: {len(missing)}; deliveries not succeeded: {len(undelivered)}; never dispatched: "
+          f"{len(undispatched)}; bad signature: {len(unsigned)}; not expected: {len(strangers)}; "
+          f"attempts recorded: {delivered.attempts}")
+    unexcused = []
+    for key, times in sorted(dupes.items(), key=lambda kv: kv[1][0].at):
+        first, last = times[0].at, times[-1].at
+        why = [what for what, start, end in disruptions if start <= last + grace and end >= first - grace]
+        v.say(f"  duplicate: {key} arrived {len(times)}x (+{first:.1f} s, then "
+              f"{', '.join(f'+{t.at:.1f}' for t in times[1:])} s); between them: {'; '.join(why) or 'NOTHING'}")
+        if not why:
+            unexcused.append(key)
+    if not dupes:
+        v.say("  duplicates: none")
+    for label, keys in (("never arrived", missing), ("not recorded as succeeded", undelivered),
+                        ("never dispatched", undispatched), ("arrived with a bad signature", unsigned),
+                        ("arrived twice with nothing down", unexcused), ("arrived but were never recorded", strangers)):
+        if keys:
+            v.fail(f"webhook events {label}: {len(keys)} (e.g. {keys[:3]})")

@@ -5,6 +5,7 @@ Only a SHA-256 hash of each secret is stored; the secret is shown once.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import threading
@@ -135,12 +136,28 @@ class PrincipalCache:
             self._entries.clear()
 
 
+class _Flight:
+    """One look-up of a digest in flight, read under `generation`, that concurrent callers
+    reading the same generation wait for instead of querying again."""
+
+    __slots__ = ("done", "error", "followers", "generation", "result")
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.done = threading.Event()
+        self.result: tuple[Principal, datetime | None] | None = None
+        self.error: Exception | None = None
+        self.followers = 0
+
+
 class TokenService:
     def __init__(self, db: Database, clock: Clock, ids: IdGenerator, cache: PrincipalCache | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
         self.cache = cache
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
 
     def forget_principals(self, session: Session) -> None:
         """Invalidate every process's cached principals: call inside the transaction that
@@ -214,13 +231,51 @@ class TokenService:
         now = self.clock.now()
         # Read before the look-up: a change committing in between leaves this entry behind.
         generation = self._generation()
-        cached = self.cache.get(digest, now, generation) if self.cache and generation is not None else None
+        if self.cache is None or generation is None:
+            return self._look_up(digest, now)[0]
+        cached = self.cache.get(digest, now, generation)
         if cached is not None:
             return cached
-        principal, expires_at = self._look_up(digest, now)
-        if self.cache is not None and generation is not None:
-            self.cache.put(digest, principal, expires_at, now, generation)
-        return principal
+        return self._look_up_shared(self.cache, digest, now, generation)
+
+    def _look_up_shared(self, cache: PrincipalCache, digest: str, now: datetime, generation: int) -> Principal:
+        """The look-up of an uncached digest, run once for all the callers that ask at the same
+        time under the same generation (a client's burst of requests as a token is first
+        used, or after any change cleared the cache): one query instead of one per thread.
+
+        Exact as the cache is: a caller joins only a look-up read under the generation it read
+        itself, so nothing that could change the principal committed between the two reads."""
+        with self._flights_lock:
+            flight = self._flights.get(digest)
+            if flight is not None and flight.generation == generation:
+                flight.followers += 1
+                lead = False
+            else:
+                # The leader stores its outcome in the cache before it leaves: look there again.
+                cached = cache.get(digest, now, generation)
+                if cached is not None:
+                    return cached
+                flight = self._flights[digest] = _Flight(generation)
+                lead = True
+        if not lead:
+            flight.done.wait()
+            if flight.error is not None:
+                # A copy: one exception object raised in many threads would share its traceback.
+                raise copy.copy(flight.error)
+            assert flight.result is not None
+            return flight.result[0]
+        try:
+            flight.result = self._look_up(digest, now)
+            cache.put(digest, flight.result[0], flight.result[1], now, generation)
+            return flight.result[0]
+        except Exception as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._flights_lock:
+                if self._flights.get(digest) is flight:
+                    del self._flights[digest]
+            flight.done.set()
 
     def _look_up(self, digest: str, now: datetime) -> tuple[Principal, datetime | None]:
         with self.db.reading() as connection:

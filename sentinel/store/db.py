@@ -268,6 +268,24 @@ class Database:
                 raise DBAPIError.instance(sql, None, exc, error) from exc
         return None if row is None else row[0]
 
+    def warm(self, connections: int) -> int:
+        """Open up to `connections` pooled connections now (at most the pool's size) and leave
+        them idle in the pool, so the first burst of requests finds them open instead of each
+        thread connecting (on PostgreSQL a new server process apiece). Returns how many.
+
+        Raises ServiceUnavailable as `transaction` does."""
+        pool = self.engine.pool
+        wanted = min(connections, pool.size()) if isinstance(pool, QueuePool) else 0
+        held: list[Any] = []
+        with _unavailable_on_timeouts():
+            try:
+                while len(held) < wanted:
+                    held.append(self.engine.raw_connection())
+            finally:
+                for connection in held:
+                    connection.close()
+        return len(held)
+
     def _health(self) -> Engine:
         """An engine of one connection for health checks only, so a ping never queues
         behind requests for the main pool."""

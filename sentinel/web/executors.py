@@ -9,8 +9,10 @@ it, needs. The database pool is sized to the two together (Settings.database_poo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -46,6 +48,22 @@ class ThreadPort:
         context = contextvars.copy_context()
         call = functools.partial(context.run, fn, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
+
+    @property
+    def started(self) -> int:
+        """Threads the pool has started so far."""
+        return len(self._executor._threads)
+
+    def prestart(self, timeout: float = 10.0) -> None:
+        """Start every thread now. The pool otherwise starts one per call while none is idle:
+        in the middle of the first burst of requests, on the event loop's thread."""
+        # Each call holds its thread until all have started, so no call finds one idle.
+        barrier = threading.Barrier(self.threads + 1)
+        for _ in range(self.threads):
+            self._executor.submit(barrier.wait, timeout)
+        # A machine too busy to start them all in time: the rest start on demand.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -69,6 +69,11 @@ class HealthProbe:
         self._last = _failed(error) if error else (True, {"status": "ok", "latencyMs": round(done.result(), 3)})
         self._last_at = done.get_loop().time()
 
+    def warm(self) -> None:
+        """Start the ping's thread and open its connection before the first check (start-up):
+        then the first /health waits for one round trip only. Raises what the ping raises."""
+        self._executor.submit(self.db.ping).result(self.timeout + 5)
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
