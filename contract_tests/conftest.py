@@ -116,6 +116,9 @@ def fill(services: Services, world: World, needs: set[str] | frozenset[str]) -> 
         world.ids["webhookId"] = (
             hooks[0]["id"] if hooks else services.webhooks.create(principal, org_id, {"url": HOOK_URL})["webhook"]["id"]
         )
+        if hooks and not hooks[0]["enabled"]:
+            # A fuzzed PATCH may have disabled it; redeliver and recover refuse a disabled endpoint.
+            services.webhooks.update(principal, world.ids["webhookId"], {"enabled": True})
         if want("deliveryId"):
             # One attempt to a closed loopback port: a real delivery, answered at once.
             world.ids["deliveryId"] = services.webhooks.test(principal, world.ids["webhookId"])["delivery"]["id"]
