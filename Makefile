@@ -42,7 +42,7 @@ typecheck: $(STAMP) ## mypy (strict on the code, relaxed on tests; strict on the
 	cd sdk/python && ../../$(BIN)/mypy
 
 unit: $(STAMP) ## the pytest suite only
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 contract: $(STAMP) ## spec validation and schemathesis only
 	$(BIN)/pytest -q contract_tests
