@@ -6,6 +6,7 @@ Format (version 1; mocks/seed.json is the default and README.md documents it)::
       "version": 1,
       "clock": "2026-01-15T10:00:00Z",            # the mock clock's start (optional)
       "organizations": [{
+        "id": "org_123",                           # optional: org_ + 1-40 letters or digits
         "name": "Example Corp", "plan": "pro",     # plan optional, default "free"
         "owner": {"email": "owner@example.com",
                   "token": {"name": "...", "secret": "ms_live_<40 base62>"}},   # token optional
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentinel.accounts.principal import SCOPES, Principal, Role
 from sentinel.accounts.tokens import TOKEN_PREFIX, parse_scopes
+from sentinel.clock import SequentialIds
 from sentinel.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 
 SEED_VERSION = 1
 _SECRET = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9]{{20,120}}$")
+_ORG_ID = re.compile(r"org_[A-Za-z0-9]{1,40}")
 _REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._!@-]{0,200}$")
 REPORTS_DIR = Path(__file__).with_name("reports")
 
@@ -74,6 +77,8 @@ class SeedOrganization:
     name: str
     plan: str
     owner: SeedMember
+    # The organization's id when the seed names one (the default seed's is the docs' org_123).
+    id: str | None = None
     members: tuple[SeedMember, ...] = ()
     domains: tuple[dict[str, Any], ...] = ()
     reports: tuple[dict[str, Any], ...] = ()
@@ -177,7 +182,7 @@ def parse_seed(document: Any, source: str = "inline") -> Seed:
         except ValueError:
             raise _bad("clock", "must be an RFC 3339 time such as 2026-01-15T10:00:00Z.") from None
         clock = clock.replace(tzinfo=UTC) if clock.tzinfo is None else clock.astimezone(UTC)
-    orgs = []
+    orgs: list[SeedOrganization] = []
     secrets: set[str] = set()
     for i, raw in enumerate(_list(doc.get("organizations"), "organizations")):
         where = f"organizations[{i}]"
@@ -189,8 +194,14 @@ def parse_seed(document: Any, source: str = "inline") -> Seed:
                 raise _bad(f"{where}", f"token secret {person.token.secret[:12]}... is used twice.")
             if person.token:
                 secrets.add(person.token.secret)
+        org_id = _text(obj, "id", where, required=False)
+        if org_id is not None and not _ORG_ID.fullmatch(org_id):
+            raise _bad(f"{where}.id", "must be org_ followed by 1 to 40 letters or digits.")
+        if org_id is not None and org_id in {o.id for o in orgs}:
+            raise _bad(f"{where}.id", f"{org_id} is used twice.")
         orgs.append(
             SeedOrganization(
+                id=org_id,
                 name=_text(obj, "name", where) or "",
                 plan=_text(obj, "plan", where, required=False) or "free",
                 owner=owner,
@@ -234,6 +245,10 @@ def apply_seed(services: Services, seed: Seed) -> list[SeededToken]:
     tokens: list[SeededToken] = []
     for org in seed.organizations:
         owner = org.owner
+        if org.id is not None:
+            if not isinstance(services.ids, SequentialIds):
+                raise ValidationError("A seed can name organization ids only with the mock's identifiers.")
+            services.ids.reserve("org", org.id)
         boot = services.organizations.bootstrap(
             owner.email,
             org.name,

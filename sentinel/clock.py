@@ -66,12 +66,20 @@ class SequentialIds:
 
     def __init__(self) -> None:
         self._counters: dict[str, itertools.count[int]] = {}
+        self._reserved: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def new(self, prefix: str) -> str:
         with self._lock:
+            if prefix in self._reserved:
+                return self._reserved.pop(prefix)
             n = next(self._counters.setdefault(prefix, itertools.count(1)))
         return f"{prefix}_{n:022d}"
+
+    def reserve(self, prefix: str, value: str) -> None:
+        """Make the next `new(prefix)` answer `value` (a seed naming its organization's id)."""
+        with self._lock:
+            self._reserved[prefix] = value
 
     def secret(self, nbytes_chars: int) -> str:
         with self._lock:
@@ -82,6 +90,7 @@ class SequentialIds:
         """Start every counter again from 1 (the mock's reset to its seed)."""
         with self._lock:
             self._counters.clear()
+            self._reserved.clear()
 
 
 def random_text(length: int) -> str:

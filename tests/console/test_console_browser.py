@@ -118,7 +118,7 @@ def test_console_against_the_mock(tmp_path: Path) -> None:
     server = Server(["mock"], _env(), logs / "mock.log")
     try:
         _run_browser("mock", server.url, OWNER_TOKEN=MOCK_OWNER, VIEWER_TOKEN=MOCK_VIEWER,
-                     ORG_ID="org_0000000000000000000001", ADD_DOMAIN="newsite.example.com")
+                     ORG_ID="org_123", ADD_DOMAIN="newsite.example.com")
     finally:
         server.stop()
 
