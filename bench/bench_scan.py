@@ -390,9 +390,9 @@ def main() -> int:
             if args.py_spy:
                 assert api.proc is not None
                 spy = subprocess.Popen(
-                    [str(Path(sys.executable).parent / "py-spy"), "record", "--idle" if args.idle else "--gil", "--threads",
-                     "-r", "200",
-                     "-f", "speedscope", "-o", args.py_spy, "--pid", str(api.proc.pid)],
+                    [str(Path(sys.executable).parent / "py-spy"), "record", "--threads", "-r", "200",
+                     "--idle" if args.idle else "--gil", "-f", "speedscope", "-o", args.py_spy,
+                     "--pid", str(api.proc.pid)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1.0)
             cpu_before = api.cpu_seconds()
