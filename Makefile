@@ -108,7 +108,7 @@ $(BENCH_STAMP): pyproject.toml
 bench-api: $(BENCH_STAMP) ## GET /api/domains (50 domains): serve 1 and 2 workers vs connexion stubs and FastAPI
 	$(BENCH_VENV)/bin/python bench/bench_api.py
 
-bench-scan: $(BENCH_STAMP) ## DNS scans: MailSentinel vs checkdmarc through a 20 ms loopback DNS server
+bench-scan: $(BENCH_STAMP) ## 40 scans (lame, SERVFAIL among them) through serve's API and the CLI path vs checkdmarc, 20 ms loopback DNS
 	$(BENCH_VENV)/bin/python bench/bench_scan.py
 
 bench-reports: $(BENCH_STAMP) ## report parsing: MailSentinel vs parsedmarc, memory, ingestion; whole processes (parse --json, ingest)

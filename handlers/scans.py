@@ -8,8 +8,11 @@ from sentinel.web.api import cached, caller, ok, pages, services, slow_work
 
 
 @slow_work("scan")
-def scan_domain(domain_id: str) -> Response:
-    return ok(services().scans.scan(caller(), domain_id))
+async def scan_domain(domain_id: str) -> Response:
+    # DNS on the event loop, the database on the slow pool: a scan waiting for answers
+    # holds no thread (ScanService.scan_async).
+    composed = services()
+    return ok(await composed.scans.scan_async(caller(), domain_id, composed.slow))
 
 
 def list_domain_scans(domain_id: str, page: int = 1, limit: int = 50) -> Response:

@@ -271,7 +271,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("https_ca_bundle", "text", "CA bundle (PEM file) for outbound HTTPS instead of the system's", DNS),
     Variable("mta_sts_port", "int", "port MTA-STS policies are fetched from", DNS),
     Variable("worker_threads", "int", "threads for request handlers and token checks", SERVERS),
-    Variable("slow_threads", "int", "a separate pool for scans, verification and report uploads", SERVERS),
+    Variable("slow_threads", "int", "a separate pool for report uploads, verification and the database steps of scans "
+             "(a scan waits for DNS on the event loop)", SERVERS),
     Variable("db_pool_size", "int", "database connections per process, no overflow (`0`: worker + slow "
              "threads + 2)", DATABASE),
     Variable("db_pool_warm", "int", "PostgreSQL connections `serve` opens at start-up, before its first request, so "

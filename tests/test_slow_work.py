@@ -112,7 +112,7 @@ def test_scans_beyond_the_cap_are_refused_and_others_are_served_meanwhile(make_s
         assert other.get(f"/api/domains/{other_domain['id']}").status_code == 200
         health = other.http.get("/health")
         assert health.status_code == 200 and health.json()["database"]["status"] == "ok"
-        # The other organization's scan is admitted (its own cap), and waits for a thread.
+        # The other organization's scan is admitted (its own cap) and waits in DNS with them.
         queued = pool.submit(other.post, f"/api/domains/{other_domain['id']}/scan")
         assert all(not f.done() for f in held)
 
@@ -126,7 +126,8 @@ def test_scans_beyond_the_cap_are_refused_and_others_are_served_meanwhile(make_s
 
 
 def test_uploads_beyond_their_caps_are_refused(make_stack) -> None:
-    # One slow thread, taken by a scan held in DNS: uploads admitted behind it stay in flight.
+    # One slow thread, taken by a verification held in DNS (it waits on its thread, unlike a
+    # scan): uploads admitted behind it stay in flight.
     stack: Stack = make_stack(slow_threads=1, uploads_per_organization=2, uploads_in_flight=3)
     scanner, first, second = stack.tenant(), stack.tenant(), stack.tenant()
     domain = scanner.create_domain("slow.example.com")
@@ -134,7 +135,7 @@ def test_uploads_beyond_their_caps_are_refused(make_stack) -> None:
         t.create_domain("example.com")
     stack.dns.hold()
     with ThreadPoolExecutor(8) as pool:
-        scan = pool.submit(scanner.post, f"/api/domains/{domain['id']}/scan")
+        scan = pool.submit(scanner.post, f"/api/domains/{domain['id']}/verify")
         while stack.dns.held == 0:
             assert not scan.done(), scan.result().text
             time.sleep(0.01)
@@ -166,3 +167,32 @@ def test_uploads_beyond_their_caps_are_refused(make_stack) -> None:
         assert [f.result().status_code for f in admitted] == [201, 201, 201]
     assert stack.services.admission.busy("upload") == 0
     assert first.data(first.get(f"/api/reports?organizationId={first.org_id}"))["pagination"]["total"] == 2
+
+
+def test_scans_waiting_for_dns_hold_no_slow_thread(make_stack) -> None:
+    # One slow thread and three scans admitted: all three are asking DNS at once (the thread
+    # only runs their database steps), then all three are stored.
+    stack: Stack = make_stack(scans_per_organization=3, slow_threads=1)
+    tenant = stack.tenant()
+    domain = tenant.create_domain("slow.example.com")
+    stack.dns.hold()
+    question = ("_dmarc.slow.example.com", "TXT")
+    with ThreadPoolExecutor(4) as pool:
+        scans = [pool.submit(tenant.post, f"/api/domains/{domain['id']}/scan") for _ in range(3)]
+        try:
+            give_up = time.monotonic() + 30  # fails here, instead of hanging, when they queue
+            while (asking := stack.dns.queries.count(question)) < 3:
+                assert not any(f.done() for f in scans), [f.result().text for f in scans if f.done()]
+                assert time.monotonic() < give_up, f"only {asking} of 3 admitted scans are asking DNS"
+                time.sleep(0.01)
+            # A fourth is over the organization's cap, not queued behind a thread.
+            error_of(tenant.post(f"/api/domains/{domain['id']}/scan"), 429, "RATE_LIMITED")
+            assert stack.services.admission.busy("scan") == 3
+        finally:
+            stack.dns.release()
+        results = [f.result() for f in scans]
+    assert [r.status_code for r in results] == [200, 200, 200], [r.text for r in results]
+    assert all(r.json()["data"]["dmarc"]["policy"] == "reject" for r in results)
+    history = tenant.data(tenant.get(f"/api/domains/{domain['id']}/scans"))
+    assert history["pagination"]["total"] == 3
+    assert stack.services.admission.busy("scan") == 0

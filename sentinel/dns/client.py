@@ -116,15 +116,19 @@ class ResolverClient:
         except dns.exception.DNSException as exc:
             return DnsAnswer(name, rdtype, "error", error=f"invalid DNS name: {exc}")
         try:
-            # resolve() retries over TCP by itself when a UDP answer comes back truncated.
-            answer = await self._resolver.resolve(
-                qname, rdtype, raise_on_no_answer=False, search=False
-            )
+            # The lifetime is a hard bound: dnspython sleeps its back-off (0.1 s, doubling)
+            # before it checks the lifetime, so an unanswered question took the lifetime
+            # plus the last back-off (5.4 s instead of 5), and a scan of a lame zone with it.
+            async with asyncio.timeout(self._resolver.lifetime):
+                # resolve() retries over TCP by itself when a UDP answer comes back truncated.
+                answer = await self._resolver.resolve(
+                    qname, rdtype, raise_on_no_answer=False, search=False
+                )
         except dns.resolver.NXDOMAIN:
             return DnsAnswer(name, rdtype, "nxdomain")
         except dns.resolver.NoAnswer:
             return DnsAnswer(name, rdtype, "nodata")
-        except dns.resolver.LifetimeTimeout:
+        except (dns.resolver.LifetimeTimeout, TimeoutError):
             return DnsAnswer(name, rdtype, "error", error=f"DNS timeout asking {name} {rdtype}")
         except dns.resolver.NoNameservers as exc:
             message = _no_nameservers_message(name, rdtype, exc)

@@ -7,6 +7,7 @@ remembers the distinct DMARC/SPF/DKIM records seen, and records the events.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,9 @@ from sentinel.store.models import Domain, Scan, SeenRecord
 
 # Stored scans the alert rules compare a new scan with.
 HISTORY = 5
+
+# How an async caller runs a blocking call (a thread pool's port: sentinel.web.executors).
+Blocking = Callable[..., Awaitable[Any]]
 
 
 def _records_in(result: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -90,23 +94,48 @@ class ScanService:
 
         Raises NotFound, Forbidden. DNS failures are inside the result, never raised.
         """
-        principal.require_write()
-        with self.db.transaction() as session:
-            domain = self.domains.load(session, principal, domain_id)
-            principal.require_role(domain.organization_id, OPERATE, "scan domains")
-        return self.scan_now(domain_id)
+        name, selectors = self._target(domain_id, principal)
+        return self._store(domain_id, self.scanner.scan_sync(name, selectors))
+
+    async def scan_async(self, principal: Principal, domain_id: str, blocking: Blocking) -> dict[str, Any]:
+        """`scan` for callers on an event loop (the API): the two database steps run on
+        `blocking`'s threads, the DNS in between on the running loop, so a scan holds no
+        thread while it waits for answers (40 at once used to queue for the slow pool's
+        threads, each running an event loop of its own under the one GIL).
+
+        Raises NotFound, Forbidden.
+        """
+        name, selectors = await blocking(self._target, domain_id, principal)
+        result = await self.scanner.scan(name, selectors)
+        stored: dict[str, Any] = await blocking(self._store, domain_id, result)
+        return stored
 
     def scan_now(self, domain_id: str) -> dict[str, Any]:
         """Scan a domain and store the result, as the system (scheduled rescans); the caller
         checked who may. Raises NotFound when the domain does not exist (or is deleted meanwhile)."""
+        name, selectors = self._target(domain_id)
+        return self._store(domain_id, self.scanner.scan_sync(name, selectors))
+
+    def _target(self, domain_id: str, principal: Principal | None = None) -> tuple[str, list[str]]:
+        """The domain's name and the DKIM selectors to probe; with a principal, only when
+        it may scan the domain. Raises NotFound, Forbidden."""
+        if principal is not None:
+            principal.require_write()
         with self.db.transaction() as session:
-            domain = session.get(Domain, domain_id)
-            if domain is None:
-                raise NotFound(f"Domain '{domain_id}' was not found.")
-            name = domain.name
-            selectors = list(dict.fromkeys([*domain.dkim_selectors, *domain.learned_selectors]))
-        # The scan runs outside any transaction: DNS can take seconds.
-        result = self.scanner.scan_sync(name, selectors)
+            if principal is not None:
+                domain = self.domains.load(session, principal, domain_id)
+                principal.require_role(domain.organization_id, OPERATE, "scan domains")
+            else:
+                found = session.get(Domain, domain_id)
+                if found is None:
+                    raise NotFound(f"Domain '{domain_id}' was not found.")
+                domain = found
+            return domain.name, list(dict.fromkeys([*domain.dkim_selectors, *domain.learned_selectors]))
+
+    def _store(self, domain_id: str, result: dict[str, Any]) -> dict[str, Any]:
+        """Store a scan's result (with the records it saw, its event and its alerts).
+        The scan ran outside any transaction: DNS can take seconds. Raises NotFound when
+        the domain was deleted meanwhile."""
         # Locked: concurrent scans of one domain would both insert the same new records.
         with self.db.transaction(write_lock=True) as session:
             current = session.get(Domain, domain_id) if lock_row(session, Domain.id, domain_id) else None

@@ -1,7 +1,8 @@
 """Admission control for slow work: caps on how much of it may be in flight at once.
 
-Scans and uploads run on a pool of their own (web.executors); these caps decide, before
-any thread is taken, whether one more may start: per organization (429 RATE_LIMITED,
+Uploads and verifications run on a pool of their own (web.executors), scans their database
+steps on it and their DNS on the event loop; these caps decide, before any work is taken
+on, whether one more may start: per organization (429 RATE_LIMITED,
 the organization is asking too much) and, for uploads, per process (503
 SERVICE_UNAVAILABLE, the server is busy). Counted per organization the token is bound
 to, the one whose plan the rate limiter charges. A request counts from the moment its

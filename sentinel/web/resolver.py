@@ -27,9 +27,13 @@ class BlockingResolver(Resolver):  # type: ignore[misc]
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
         handler: Callable[..., Any] = super().resolve_function_from_operation_id(operation_id)
-        if asyncio.iscoroutinefunction(handler):
-            return handler
         kind: str | None = getattr(handler, SLOW_WORK, None)
+        if asyncio.iscoroutinefunction(handler):
+            # Runs on the event loop and hands its blocking steps to the pools itself;
+            # still admitted as slow work of its kind.
+            if kind is not None:
+                self.kinds[operation_id] = kind
+            return handler
         blocking, slow = (self.quick if getattr(handler, QUICK_READ, False) else self.blocking), self.slow
 
         if kind is None:
