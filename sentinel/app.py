@@ -212,7 +212,7 @@ def build_services(
         health=HealthProbe(database, settings.health_timeout),
         admission=Admission(
             per_organization={"scan": settings.scans_per_organization, "upload": settings.uploads_per_organization},
-            in_flight={"upload": settings.uploads_in_flight},
+            in_flight={"upload": settings.uploads_in_flight, "scan": settings.scans_in_flight},
         ),
         webhooks=WebhookService(database, clock, ids, box, targets, deliverer),
         deliverer=deliverer,

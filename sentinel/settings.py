@@ -84,6 +84,9 @@ class Settings:
     scans_per_organization: int = 4
     uploads_per_organization: int = 2
     uploads_in_flight: int = 4
+    # Scans wait for DNS on the event loop, holding no thread: this bounds how many one
+    # process runs at once across all organizations.
+    scans_in_flight: int = 64
     # Keys (Fernet: url-safe base64 of 32 bytes) that encrypt webhook secrets at rest; the
     # first encrypts, every one decrypts, so a key can be replaced without losing secrets.
     webhook_secret_keys: tuple[str, ...] = ()
@@ -125,7 +128,7 @@ class Settings:
         positive = (
             "max_body_bytes", "body_timeout", "max_header_bytes", "max_headers", "header_timeout",
             "worker_threads", "slow_threads", "db_pool_timeout", "db_lock_timeout", "health_timeout",
-            "scans_per_organization", "uploads_per_organization", "uploads_in_flight",
+            "scans_per_organization", "uploads_per_organization", "uploads_in_flight", "scans_in_flight",
             "webhook_timeout", "webhook_disable_after_days",
         )
         for name in positive:
@@ -289,6 +292,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("uploads_per_organization", "int", "report uploads in flight per organization (429 beyond)",
              SERVERS),
     Variable("uploads_in_flight", "int", "report uploads in flight per process (503 beyond)", SERVERS),
+    Variable("scans_in_flight", "int", "scans and verifications in flight per process, all organizations together "
+             "(503 beyond)", SERVERS),
     Variable("webhook_secret_keys", "list", "comma-separated keys encrypting webhook secrets at rest (url-safe "
              "base64 of 32 bytes; the first encrypts, all decrypt; unset: a key file beside a SQLite database, "
              "required on PostgreSQL)", DELIVERY),

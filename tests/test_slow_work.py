@@ -196,3 +196,28 @@ def test_scans_waiting_for_dns_hold_no_slow_thread(make_stack) -> None:
     history = tenant.data(tenant.get(f"/api/domains/{domain['id']}/scans"))
     assert history["pagination"]["total"] == 3
     assert stack.services.admission.busy("scan") == 0
+
+
+def test_scans_beyond_the_process_cap_are_refused(make_stack) -> None:
+    # Waiting scans hold no thread, so the process caps them itself: two organizations, one
+    # scan each fits (cap 2), a third organization's scan is a 503 with Retry-After.
+    stack: Stack = make_stack(scans_per_organization=3, scans_in_flight=2)
+    tenants = [stack.tenant() for _ in range(3)]
+    domains = [t.create_domain("slow.example.com") for t in tenants]
+    stack.dns.hold()
+    with ThreadPoolExecutor(4) as pool:
+        held = [pool.submit(t.post, f"/api/domains/{d['id']}/scan") for t, d in zip(tenants[:2], domains[:2])]
+        try:
+            give_up = time.monotonic() + 30  # a hang guard
+            while stack.services.admission.busy("scan") < 2:
+                assert not any(f.done() for f in held), [f.result().text for f in held if f.done()]
+                assert time.monotonic() < give_up
+                time.sleep(0.01)
+            over = tenants[2].post(f"/api/domains/{domains[2]['id']}/scan")
+            error_of(over, 503, "SERVICE_UNAVAILABLE")
+            assert int(over.headers["retry-after"]) >= 1
+        finally:
+            stack.dns.release()
+        assert [f.result().status_code for f in held] == [200, 200]
+    assert stack.services.admission.busy("scan") == 0
+
