@@ -206,7 +206,8 @@ def test_scans_beyond_the_process_cap_are_refused(make_stack) -> None:
     domains = [t.create_domain("slow.example.com") for t in tenants]
     stack.dns.hold()
     with ThreadPoolExecutor(4) as pool:
-        held = [pool.submit(t.post, f"/api/domains/{d['id']}/scan") for t, d in zip(tenants[:2], domains[:2], strict=True)]
+        pairs = zip(tenants[:2], domains[:2], strict=True)
+        held = [pool.submit(t.post, f"/api/domains/{d['id']}/scan") for t, d in pairs]
         try:
             give_up = time.monotonic() + 30  # a hang guard
             while stack.services.admission.busy("scan") < 2:
