@@ -183,7 +183,7 @@ def _serve_workers(settings: Settings, workers: int) -> int:
     from sentinel.store.db import Database
     from sentinel.web.server import uvicorn_config
 
-    Database(settings.database_url).migrate()  # once, before the workers start
+    Database(settings.database_url).migrate(settings.migrate_timeout)  # once, before the workers start
     sock = uvicorn_config(None, settings).bind_socket()
     children: list[int] = []
     for _ in range(workers):

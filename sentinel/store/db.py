@@ -38,8 +38,6 @@ RETRY_DOWN = 5
 # Backoff between start-up migration attempts while the database is unavailable.
 MIGRATE_FIRST_DELAY = 0.5
 MIGRATE_MAX_DELAY = 5.0
-# How long a SQLite migration waits for another process's migration to finish.
-MIGRATION_WAIT_MS = 600_000
 # A lost connection is reported as soon as it happens; the same cause then once per interval.
 _LOG_INTERVAL = 10.0
 
@@ -359,29 +357,17 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
-        with self.engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
-            if sqlite:
-                # A migration may wait as long as the previous one takes, not the request lock
-                # timeout (the pooled connection gets the request timeout back below).
-                busy = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
-                connection.commit()  # end the autobegun transaction; the migration's own follows
-            try:
-                with connection.begin():
-                    # Instances started together on one database migrate one after the other: the
-                    # first upgrades, the rest find the schema at head (else they race on alembic_version).
-                    if sqlite:
-                        connection.exec_driver_sql("BEGIN IMMEDIATE")
-                    else:
-                        connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
-                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-                    config.attributes["connection"] = connection
-                    command.upgrade(config, "head")
-            finally:
-                if sqlite:
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout={busy}")
-                    connection.commit()
+        with self.engine.begin() as connection:
+            # Instances started together on one database migrate one after the other: the
+            # first upgrades, the rest find the schema at head (else they race on alembic_version).
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                # A migration may wait as long as the previous one takes, not the request lock timeout.
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
 
     def dispose(self) -> None:
         self.engine.dispose()
