@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sentinel.aio import run_sync
@@ -291,7 +292,13 @@ class DispatchJob:
                 if hook.created_at <= event.created_at and (hook.events is None or event.type in hook.events)
             ]
             if rows:
-                session.execute(insert(WebhookDelivery), rows)
+                # Workers racing on SQLite (no SKIP LOCKED there) may dispatch one event twice:
+                # the unique (endpoint, event) pair keeps one delivery, the other insert is a no-op.
+                dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+                session.execute(
+                    dialect.insert(WebhookDelivery).on_conflict_do_nothing(index_elements=["webhook_id", "event_id"]),
+                    rows,
+                )
             session.execute(update(Event).where(Event.id.in_([e.id for e in events])).values(delivered_at=now))
             return len(events)
 

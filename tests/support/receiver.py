@@ -49,6 +49,12 @@ class Received:
         return self.headers["webhook-id"]
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # Workers keep up to 32 attempts in flight each: a backlog of 5 (the default) drops their
+    # connections under load, and a twice-failed delivery waits minutes for its next retry.
+    request_queue_size = 256
+
+
 class Receiver:
     def __init__(self, *secrets: str, default: Reply | int = 200, path: str = "/hook") -> None:
         self.secrets = list(secrets)
@@ -77,7 +83,7 @@ class Receiver:
             def do_POST(self) -> None:
                 owner._handle(self)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         # A sender that went away mid-answer (a killed worker) is part of the test, not an error.
         self.server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
