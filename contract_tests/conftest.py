@@ -237,8 +237,11 @@ def use_real_ids(case: Any, world: World) -> None:
 # adds: in a world of its own that example can succeed. Resolving an alert uses it up, so each
 # case resolves one of its own and the shared alert stays open for the others. A fuzzed update
 # or delete of the shared webhook would disable or remove it, and recover and redeliver refuse
-# a disabled endpoint: those cases change an endpoint of their own.
-OWN_WORLD_FOR_THE_EXAMPLE = {"create_domain", "resolve_alert", "update_webhook", "delete_webhook"}
+# a disabled endpoint: all four act on an endpoint of their own world.
+OWN_WORLD_FOR_THE_EXAMPLE = {
+    "create_domain", "resolve_alert", "update_webhook", "delete_webhook", "recover_webhook",
+    "redeliver_webhook_delivery",
+}
 
 
 def world_for(target: Target, case: Any) -> World:
