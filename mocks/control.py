@@ -45,8 +45,8 @@ def move_clock(body: dict[str, Any]) -> Response:
             instant = parse_instant(str(body["set"]))
         except ValueError as exc:
             raise ValidationError.field("set", f"'set' must be an RFC 3339 date-time: {exc}.") from None
-        return ok(_state().advance(instant=instant, run_jobs=True))
-    return ok(_state().advance(seconds=float(body["advanceSeconds"]), run_jobs=True))
+        return ok(_state().advance(instant=instant))
+    return ok(_state().advance(seconds=float(body["advanceSeconds"])))
 
 
 def publish_zone(body: dict[str, Any]) -> Response:

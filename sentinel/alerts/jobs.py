@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, or_, select, update
 
@@ -18,20 +18,13 @@ from sentinel.errors import NotFound
 from sentinel.scans.service import ScanService
 from sentinel.store.db import Database
 from sentinel.store.models import Domain
+from sentinel.worker import Job
 
 from .engine import AlertEngine
 from .schedule import first_scan_at
 
 log = logging.getLogger("sentinel.alerts.jobs")
 DOMAINS: Table = Domain.__table__  # type: ignore[assignment]
-
-
-class Job(Protocol):
-    """What the worker runs (sentinel/worker.py declares the same protocol)."""
-
-    name: str
-
-    def run_once(self, now: datetime) -> int: ...
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
