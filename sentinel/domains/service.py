@@ -22,6 +22,7 @@ from sentinel.errors import Conflict, NotFound, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
 from sentinel.store.models import Domain, SeenRecord, UTCDateTime
+from sentinel.store.versions import Shared, VersionedCache, domains_version
 
 VERIFICATION_PREFIX = "_mailsentinel"
 VERIFICATION_VALUE = "mailsentinel-verify="
@@ -139,15 +140,22 @@ class DomainService:
         self.db = db
         self.clock = clock
         self.ids = ids
+        # Pages of lists, exact across processes: the database bumps an organization's
+        # version on every change to its domains (migration 0010).
+        self.pages: VersionedCache[Shared] = VersionedCache(db)
 
-    def _list(self, org_ids: list[str], page: PageRequest, verified: bool | None, q: str | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"org_ids": org_ids}
-        if q:
-            params["pattern"] = _like_pattern(q)
-        # Plain rows on a plain connection, not ORM objects: lists are the hot path and read-only.
-        with self.db.reading() as connection:
-            rows, total = paginate(connection, _list_statement(verified, bool(q)), page, params)
-            return {"domains": [domain_view(DomainRow(*r)) for r in rows], "pagination": page_meta(page, total)}
+    def _list(self, org_ids: list[str], page: PageRequest, verified: bool | None, q: str | None) -> Shared:
+        def compute() -> Shared:
+            params: dict[str, Any] = {"org_ids": org_ids}
+            if q:
+                params["pattern"] = _like_pattern(q)
+            # Plain rows on a plain connection, not ORM objects: lists are the hot path and read-only.
+            with self.db.reading() as connection:
+                rows, total = paginate(connection, _list_statement(verified, bool(q)), page, params)
+                return Shared(domains=[domain_view(DomainRow(*r)) for r in rows], pagination=page_meta(page, total))
+
+        key = (tuple(org_ids), page.page, page.limit, verified, q)
+        return self.pages.get(key, [domains_version(org_id) for org_id in org_ids], compute)
 
     def list_visible(
         self,

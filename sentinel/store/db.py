@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,14 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas(int(lock_timeout * 1000)))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._paramstyle = self.engine.dialect.paramstyle
+        # A SQLite file's per-request reads (read_rows) use a connection of each thread's own,
+        # outside the pool: a pool checkout and return cost more than the read. In WAL mode a
+        # connection outside a transaction sees every commit, as a fresh one would.
+        self._readers: threading.local | None = None
+        self._reader_fairies: list[Any] = []
+        if url.startswith("sqlite") and self._keeper is None:
+            self._readers = threading.local()
 
     @staticmethod
     def _postgres_options(lock_timeout: float, connect_timeout: float = 5.0) -> dict[str, Any]:
@@ -250,21 +259,55 @@ class Database:
         request makes (the principals' generation). None when there is no row.
 
         Raises ServiceUnavailable as `transaction` does."""
+        rows = self.read_rows(sql, (), one=True)
+        return rows[0][0] if rows else None
+
+    def read_rows(self, sql: str, params: Sequence[Any], *, one: bool = False) -> list[Any]:
+        """The rows of a small read-only query on a pooled DBAPI connection, past SQLAlchemy's
+        execution machinery (for the per-request reads of cache versions). `sql` marks its
+        parameters with `?`, whatever the driver's own style. `one`: the first row at most.
+
+        Raises ServiceUnavailable as `transaction` does."""
+        if self._paramstyle != "qmark":
+            sql = sql.replace("?", "%s")
         error = self.engine.dialect.loaded_dbapi.Error
         with _unavailable_on_timeouts(), self._exclusive():
             try:
+                if self._readers is not None:
+                    return self._read_on_own(sql, params, one)
                 # Unlike Engine.connect, a raw checkout leaves connect errors unwrapped: wrapped below.
                 connection = self.engine.raw_connection()
                 try:
                     cursor = connection.cursor()
-                    cursor.execute(sql)
-                    row = cursor.fetchone()
+                    cursor.execute(sql, params)
+                    rows = cursor.fetchmany(1) if one else cursor.fetchall()
                     cursor.close()
                 finally:
                     connection.close()  # back to the pool, which rolls back what the read began
             except error as exc:
-                raise DBAPIError.instance(sql, None, exc, error) from exc
-        return None if row is None else row[0]
+                raise DBAPIError.instance(sql, params, exc, error) from exc
+        return list(rows)
+
+    def _read_on_own(self, sql: str, params: Sequence[Any], one: bool) -> list[Any]:
+        readers = self._readers
+        assert readers is not None
+        connection: Any = getattr(readers, "connection", None)
+        if connection is None:
+            fairy = self.engine.raw_connection()  # opened as the pool's are (the pragmas)
+            fairy.detach()
+            with self._health_lock:
+                self._reader_fairies.append(fairy)
+            connection = readers.connection = fairy.dbapi_connection
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, params)
+            rows = cursor.fetchmany(1) if one else cursor.fetchall()
+            cursor.close()
+        except Exception:
+            readers.connection = None  # whatever went wrong, the next read opens another
+            connection.close()
+            raise
+        return list(rows)
 
     def warm(self, connections: int) -> int:
         """Open up to `connections` pooled connections now (at most the pool's size) and leave
@@ -370,6 +413,13 @@ class Database:
             command.upgrade(config, "head")
 
     def dispose(self) -> None:
+        with self._health_lock:
+            fairies, self._reader_fairies = self._reader_fairies, []
+        for fairy in fairies:
+            with contextlib.suppress(Exception):
+                fairy.dbapi_connection.close()
+        if self._readers is not None:
+            self._readers = threading.local()
         self.engine.dispose()
         if self._health_engine is not None:
             self._health_engine.dispose()

@@ -4,22 +4,41 @@ connexion 3's `AsyncOperation.fn` builds a new StarletteDecorator per request, a
 decorator wraps the handler again (signature inspection and three closures) per call, and
 builds a new URI parser from the operation's parameter definitions each time: ~70 µs of
 a request that is itself well under a millisecond. Everything it builds depends only on
-the operation, so it is built on the first request and kept.
+the operation, so it is built on the first request and kept. Its parameter decorator also
+turns every parameter's name into a Python one (`pythonic`: five regular expressions per
+name) on every request; those names come from the spec, so each is turned once.
 """
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive, scope
 from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import AsyncParameterDecorator, pythonic, sanitized
 from connexion.operations import AbstractOperation
+
+_pythonic = functools.lru_cache(maxsize=1024)(pythonic)
+_sanitized = functools.lru_cache(maxsize=1024)(sanitized)
+
+
+class _NamedOnceParameters(AsyncParameterDecorator):  # type: ignore[misc]
+    """connexion's parameter decorator with its name conversion remembered."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sanitize_fn = _pythonic if kwargs.get("pythonic_params") else _sanitized
 
 
 class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]
     """The starlette decorator whose inner decoration and URI parser are built once."""
+
+    @property
+    def _parameter_decorator_cls(self) -> type[AsyncParameterDecorator]:
+        return _NamedOnceParameters
 
     def __call__(self, function: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         decorated: t.Callable[..., t.Any] | None = None

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from sentinel.errors import MethodNotAllowed, SentinelError
+from sentinel.store.versions import Shared
 from sentinel.web.context import REQUEST_ID_KEY
 
 JSON = "application/json"
@@ -34,10 +35,19 @@ def dumps(payload: Any) -> bytes:
 
 def envelope(data: Any, status: int = 200, *, if_none_match: str | None = None, cacheable: bool = False) -> Response:
     """`{"success": true, "data": ...}`; cacheable GETs get an ETag and honour If-None-Match."""
-    body = dumps({"success": True, "data": data})
+    if isinstance(data, Shared) and data.derived is not None:
+        # A cached value (sentinel/store/versions.py), rendered once for all its readers.
+        body, etag = data.derived
+    else:
+        # orjson passes subclasses by (see _ORJSON_OPTIONS): a Shared one is encoded as the dict it is.
+        body = dumps({"success": True, "data": dict(data) if isinstance(data, Shared) else data})
+        if not cacheable:
+            return Response(body, status_code=status, media_type=JSON)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if isinstance(data, Shared):
+            data.derived = (body, etag)
     if not cacheable:
         return Response(body, status_code=status, media_type=JSON)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if if_none_match and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
