@@ -181,7 +181,7 @@ def build_services(
     # Principals are cached exactly: the mock is one process holding all state (a counter
     # of its own), serve's instances share a generation counter in the database.
     tokens = TokenService(database, clock, ids, PrincipalCache(local=mode == "mock"))
-    domains = DomainService(database, clock, ids)
+    domains = DomainService(database, clock, ids, list_cache_pages=settings.list_cache_pages)
     box = box_for(settings.webhook_secret_keys, settings.database_url, database.in_memory)
     targets = Targets(LocalhostAware(dns), webhook_policy or AddressPolicy(settings.allowed_target_networks))
     sender = Sender(targets, settings.webhook_timeout, settings.https_ca_bundle, webhook_network)

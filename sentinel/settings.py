@@ -101,6 +101,9 @@ class Settings:
     # Worker processes that parse uploaded reports (0: parse in the request's thread, which
     # holds the GIL the event loop needs while it runs).
     parse_processes: int = 2
+    # Pages of domain lists each process keeps (exact across processes: the database bumps a
+    # version on every change to an organization's domains); 0 computes every page.
+    list_cache_pages: int = 256
 
     @property
     def database_pool_size(self) -> int:
@@ -307,6 +310,9 @@ VARIABLES: tuple[Variable, ...] = (
              "(CORS), e.g. `https://console.example.com`; `*` for any (tokens are never cookies)", SERVERS),
     Variable("parse_processes", "int", "worker processes that parse uploaded reports, at a lower CPU priority "
              "(`0`: in the request's thread)", ("serve",)),
+    Variable("list_cache_pages", "int", "pages of domain lists each process keeps, each under the versions the "
+             "database bumps on every change to an organization's domains, so never stale, whoever wrote (`0`: "
+             "every page read anew)", SERVERS),
     Variable("mock_seed", "text", "JSON seed `mock` loads (unset: `mocks/seed.json`; `--seed` wins)", ("mock",)),
 )
 

@@ -124,3 +124,15 @@ def test_the_triggers_exist_at_head(services: Services) -> None:
             )
         names = {r[0] for r in rows}
     assert {"domains_versions_insert", "domains_versions_update", "domains_versions_delete"} <= names
+
+
+def test_a_cache_of_no_pages_computes_every_time(services: Services) -> None:
+    from sentinel.store.versions import VersionedCache
+
+    calls: list[int] = []
+    off: VersionedCache[int] = VersionedCache(services.db, 0)
+    kept: VersionedCache[int] = VersionedCache(services.db, 4)
+    for cache in (off, kept):
+        for _ in range(3):
+            cache.get("key", [domains_version("org_none")], lambda: calls.append(1) or len(calls))
+    assert len(calls) == 3 + 1

@@ -136,13 +136,13 @@ def _like_pattern(q: str) -> str:
 
 
 class DomainService:
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, *, list_cache_pages: int = 256) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
         # Pages of lists, exact across processes: the database bumps an organization's
         # version on every change to its domains (migration 0010).
-        self.pages: VersionedCache[Shared] = VersionedCache(db)
+        self.pages: VersionedCache[Shared] = VersionedCache(db, list_cache_pages)
 
     def _list(self, org_ids: list[str], page: PageRequest, verified: bool | None, q: str | None) -> Shared:
         def compute() -> Shared:

@@ -39,7 +39,7 @@ class Shared(dict[str, Any]):
 
 
 class VersionedCache(Generic[T]):
-    """At most `size` values, least recently used dropped first."""
+    """At most `size` values, least recently used dropped first (0: none, every value computed)."""
 
     def __init__(self, db: Database, size: int = 256) -> None:
         self.db = db
@@ -59,6 +59,8 @@ class VersionedCache(Generic[T]):
 
     def get(self, key: Hashable, names: Sequence[str], compute: Callable[[], T]) -> T:
         """The value for `key`, computed from data whose every change bumps one of `names`."""
+        if not self.size:
+            return compute()
         versions = self.versions(names)  # before computing: a change racing it misses next time
         with self._lock:
             entry = self._entries.get(key)
