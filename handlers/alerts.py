@@ -6,8 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from handlers.reports import _day
-from sentinel.web.api import cached, caller, created, ok, pages, services
+from sentinel.web.api import cached, caller, created, day, ok, pages, services
 
 
 def list_alert_rules(org_id: str, page: int = 1, limit: int = 50) -> Response:
@@ -48,8 +47,8 @@ def list_alerts(
             status=status,
             domain_id=domain_id,
             alert_type=type_,
-            start=_day("from", from_),
-            end=_day("to", to),
+            start=day("from", from_),
+            end=day("to", to),
         )
     )
 

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import logging
-import re
-from datetime import date
 from typing import Any
 
 from starlette.responses import Response
 
-from sentinel.errors import ValidationError
-from sentinel.web.api import cached, caller, created, ok, pages, services, slow_work
+from sentinel.web.api import cached, caller, created, day, ok, pages, services, slow_work
 
 # connexion logs a warning on every request to an operation that accepts several media
 # types; the upload accepts seven by design.
 logging.getLogger("connexion.operations.openapi3").addFilter(
     lambda record: "multiple content types" not in record.getMessage()
 )
-
-
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _day(name: str, value: str | None) -> date | None:
-    """A `from`/`to` query value as a date; raises ValidationError naming the parameter."""
-    if value is None:
-        return None
-    try:
-        # RFC 3339 full-date only (the spec's `format: date`): fromisoformat alone also takes
-        # 20240601 and 2024-W01-1.
-        if not _DAY.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError.field(name, f"'{name}' must be a day written YYYY-MM-DD, not '{value[:40]}'.") from None
 
 
 @slow_work("upload")
@@ -66,8 +46,8 @@ def list_reports(
             pages(page, limit),
             domain_id=domain_id,
             organization_id=organization_id,
-            start=_day("from", from_),
-            end=_day("to", to),
+            start=day("from", from_),
+            end=day("to", to),
             reporter=reporter,
         )
     )
@@ -82,7 +62,7 @@ def delete_report(report_id: str) -> Response:
 
 
 def get_domain_stats(domain_id: str, from_: str | None = None, to: str | None = None) -> Response:
-    return cached(services().reports.stats(caller(), domain_id, _day("from", from_), _day("to", to)))
+    return cached(services().reports.stats(caller(), domain_id, day("from", from_), day("to", to)))
 
 
 def get_domain_sources(
@@ -94,5 +74,5 @@ def get_domain_sources(
     limit: int = 50,
 ) -> Response:
     return cached(
-        services().reports.sources(caller(), domain_id, _day("from", from_), _day("to", to), sort, pages(page, limit))
+        services().reports.sources(caller(), domain_id, day("from", from_), day("to", to), sort, pages(page, limit))
     )
