@@ -236,6 +236,16 @@ class Database:
             yield session
 
     @contextmanager
+    def writing(self, *, write_lock: bool = False) -> Iterator[Connection]:
+        """A plain connection in one transaction that commits on success and rolls back on
+        any exception: for a hot write made of prebuilt Core statements, without the ORM's
+        session and unit of work. `write_lock` and the errors raised are as in `transaction`."""
+        with _unavailable_on_timeouts(), self._exclusive(), self.engine.connect() as connection, connection.begin():
+            if write_lock and self.engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+
+    @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A plain connection for read-only Core queries, rolled back when done: the cheap
         path for hot lists, which need neither the ORM nor a commit.
