@@ -23,6 +23,7 @@ from sentinel.errors import Conflict, Forbidden, NotFound, Unauthorized, Validat
 from sentinel.pagination import PageRequest, page_meta, paginate
 from sentinel.store.db import Database
 from sentinel.store.models import ApiToken, CacheGeneration, Membership, Organization
+from sentinel.store.prepared import Prepared
 
 TOKEN_PREFIX = "ms_live_"
 SECRET_LENGTH = 40
@@ -56,22 +57,26 @@ PRINCIPALS = "principals"
 _GENERATION_SQL = f"SELECT value FROM {CacheGeneration.__tablename__} WHERE name = '{PRINCIPALS}'"
 _BUMP = update(CacheGeneration).where(CacheGeneration.name == PRINCIPALS).values(value=CacheGeneration.value + 1)
 
-# The create's statements, built once, run on a plain connection: no ORM unit of work.
-_LOCK_ORGANIZATION = select(Organization.id).where(Organization.id == bindparam("organization_id")).with_for_update()
+# The create's statements, compiled once, run on a DBAPI cursor: no ORM unit of work.
+_LOCK_ORGANIZATION = Prepared(
+    select(Organization.id).where(Organization.id == bindparam("organization_id")).with_for_update()
+)
 _NEW_TOKEN_COLUMNS = (
     "id", "user_id", "organization_id", "name", "secret_hash", "secret_hint", "scopes", "created_at", "expires_at"
 )
 # The membership check rides on the insert: a caller who is not (or no longer) a member of
-# the organization inserts no row (rowcount 0; kept, as psycopg forgets it once the cursor closes).
-_INSERT_IF_MEMBER = insert(ApiToken).execution_options(preserve_rowcount=True).from_select(
-    _NEW_TOKEN_COLUMNS,
-    select(
-        *(type_coerce(bindparam(name), ApiToken.__table__.c[name].type) for name in _NEW_TOKEN_COLUMNS)
-    ).where(
-        exists().where(
-            Membership.organization_id == bindparam("organization_id"), Membership.user_id == bindparam("user_id")
-        )
-    ),
+# the organization inserts no row (rowcount 0).
+_INSERT_IF_MEMBER = Prepared(
+    insert(ApiToken).from_select(
+        _NEW_TOKEN_COLUMNS,
+        select(
+            *(type_coerce(bindparam(name), ApiToken.__table__.c[name].type) for name in _NEW_TOKEN_COLUMNS)
+        ).where(
+            exists().where(
+                Membership.organization_id == bindparam("organization_id"), Membership.user_id == bindparam("user_id")
+            )
+        ),
+    )
 )
 
 
@@ -401,11 +406,12 @@ class TokenService:
         # Locked as membership changes are: a removal running now either sees this token
         # (and revokes it) or has already removed the membership (and this is NOT_FOUND).
         # On SQLite the write lock taken at BEGIN already excludes every other writer.
-        with self.db.writing(write_lock=True) as connection:
-            if connection.dialect.name != "sqlite":
+        dialect = self.db.engine.dialect
+        with self.db.cursor_transaction(write_lock=True) as cursor:
+            if dialect.name != "sqlite":
                 # Its own statement: in READ COMMITTED the insert's snapshot then starts after
                 # the lock is had, so it sees a removal that committed while this waited.
-                connection.execute(_LOCK_ORGANIZATION, {"organization_id": org_id})
+                _LOCK_ORGANIZATION.run(cursor, dialect, {"organization_id": org_id})
             row, secret = self._new_row(
                 user_id=principal.user_id,
                 organization_id=org_id,
@@ -414,7 +420,7 @@ class TokenService:
                 expires_at=expires_at,
                 secret=None,
             )
-            if connection.execute(_INSERT_IF_MEMBER, row).rowcount != 1:
+            if _INSERT_IF_MEMBER.run(cursor, dialect, row) != 1:
                 raise NotFound(f"Organization '{org_id}' was not found.")
         return {"token": token_view(_Inserted(**row), now, secret)}
 
