@@ -73,6 +73,21 @@ def test_a_lock_held_past_the_lock_timeout_is_a_503(settings: Settings) -> None:
 
 
 @pytest.mark.db
+def test_a_token_created_while_the_lock_is_held_is_a_503_and_not_stored(settings: Settings) -> None:
+    """The create runs on a DBAPI cursor of its own (`Database.cursor_transaction`): its lock
+    wait is a 503 as every other write's is, and it leaves nothing behind."""
+    with ExitStack() as stack, _stack(settings, db_lock_timeout=0.3) as (services, live):
+        t = new_tenant(services, live.url)  # type: ignore[arg-type]
+        stack.callback(t.http.close)
+        assert t.get("/api/tokens").status_code == 200  # the token's last-used time is written now
+        with _row_locked(settings.database_url, t.org_id):
+            _assert_unavailable(t.post("/api/tokens", json={"name": "while locked"}))
+        names = [token["name"] for token in t.data(t.get("/api/tokens"))["tokens"]]
+        assert "while locked" not in names
+        assert t.data(t.post("/api/tokens", json={"name": "after"}), 201)["token"]["name"] == "after"
+
+
+@pytest.mark.db
 def test_an_exhausted_connection_pool_is_a_503(settings: Settings) -> None:
     with ExitStack() as stack, _stack(settings, db_pool_size=1, db_pool_timeout=0.2) as (services, live):
         t = new_tenant(services, live.url)  # type: ignore[arg-type]
@@ -113,35 +128,67 @@ def test_a_database_that_is_down_is_a_503_and_health_says_so() -> None:
         services.db.dispose()
 
 
-@pytest.mark.db
-def test_a_connection_killed_mid_request_is_a_503(settings: Settings) -> None:
-    """pg_terminate_backend on the connection serving a request (it waits on a row lock, so
-    the test can find it): the request answers 503, and the next one gets a new connection."""
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("terminating a server connection is a PostgreSQL operation")
+def _kill_while_waiting(settings: Settings, t: object, request: object, query: str) -> object:
+    """Send `request` (a callable) while the organization's row is locked, find the server
+    connection waiting on the lock for `query` (an ILIKE pattern), terminate it, and return
+    the response."""
     admin = create_engine(settings.database_url)
-    with ExitStack() as stack, _stack(settings, db_lock_timeout=60) as (services, live):
-        stack.callback(admin.dispose)
-        t = new_tenant(services, live.url)  # type: ignore[arg-type]
-        stack.callback(t.http.close)
-        path = f"/api/organizations/{t.org_id}"
-        assert t.get(path).status_code == 200
-        waiting = text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE organizations%'"
-        )
-        with _row_locked(settings.database_url, t.org_id), ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(t.patch, path, json={"name": "Renamed while killed"})
+    waiting = text(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query ILIKE :query"
+    )
+    try:
+        with _row_locked(settings.database_url, t.org_id), ThreadPoolExecutor(1) as pool:  # type: ignore[attr-defined]
+            pending = pool.submit(request)  # type: ignore[arg-type]
             pid = None
             for _ in range(3000):  # a guard against hanging, not a time bound
                 with admin.connect() as conn:
-                    pid = conn.execute(waiting).scalar()
+                    pid = conn.execute(waiting, {"query": query}).scalar()
                 if pid is not None or pending.done():
                     break
                 time.sleep(0.01)
             assert pid is not None, pending.result().text
             with admin.connect() as conn:
                 assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
-            _assert_unavailable(pending.result())
+            return pending.result()
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.db
+def test_a_connection_killed_mid_request_is_a_503(settings: Settings) -> None:
+    """pg_terminate_backend on the connection serving a request (it waits on a row lock, so
+    the test can find it): the request answers 503, and the next one gets a new connection."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("terminating a server connection is a PostgreSQL operation")
+    with ExitStack() as stack, _stack(settings, db_lock_timeout=60) as (services, live):
+        t = new_tenant(services, live.url)  # type: ignore[arg-type]
+        stack.callback(t.http.close)
+        path = f"/api/organizations/{t.org_id}"
+        assert t.get(path).status_code == 200
+        response = _kill_while_waiting(
+            settings, t, lambda: t.patch(path, json={"name": "Renamed while killed"}), "UPDATE organizations%"
+        )
+        _assert_unavailable(response)
         assert t.data(t.get(path))["organization"]["name"] != "Renamed while killed"
         assert t.data(t.patch(path, json={"name": "Renamed"}))["organization"]["name"] == "Renamed"
+
+
+@pytest.mark.db
+def test_a_connection_killed_mid_token_create_is_a_503(settings: Settings) -> None:
+    """The same for the create's DBAPI cursor: 503, nothing stored, and the pool drops the
+    dead connection (the next creates, on a pool of one, succeed)."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("terminating a server connection is a PostgreSQL operation")
+    with ExitStack() as stack, _stack(settings, db_lock_timeout=60, db_pool_size=1) as (services, live):
+        t = new_tenant(services, live.url)  # type: ignore[arg-type]
+        stack.callback(t.http.close)
+        assert t.get("/api/tokens").status_code == 200
+        response = _kill_while_waiting(
+            settings, t, lambda: t.post("/api/tokens", json={"name": "while killed"}), "SELECT organizations.id%"
+        )
+        _assert_unavailable(response)
+        names = [token["name"] for token in t.data(t.get("/api/tokens"))["tokens"]]
+        assert "while killed" not in names
+        for n in range(3):
+            assert t.data(t.post("/api/tokens", json={"name": f"after {n}"}), 201)["token"]["name"] == f"after {n}"

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from sentinel.app import Services, build_services, create_app
 from sentinel.clock import ManualClock
+from sentinel.errors import NotFound
 from sentinel.settings import Settings
 from sentinel.store.models import ApiToken
-from tests.support.api import Tenant, client, error_of
+from tests.support.api import Tenant, client, error_of, unique_email
 from tests.support.server import LiveServer
 
 
@@ -119,3 +120,24 @@ def test_expired_token_is_rejected(tmp_path) -> None:
             assert "expired" in err["message"]
         assert c.get(f"/api/tokens/{short['id']}").json()["data"]["token"]["status"] == "expired"
         error_of(c.post(f"/api/tokens/{short['id']}/rotate"), 409, "CONFLICT")
+
+
+def test_a_principal_read_before_its_removal_cannot_create_a_token(tenant: Tenant, services: Services) -> None:
+    """The membership is checked in the database, in the insert itself: a principal whose
+    roles were read before the member was removed (as a request racing the removal has)
+    gets NOT_FOUND, and no token is stored."""
+    email = unique_email("stale")
+    owner = services.tokens.authenticate(tenant.token)
+    member = services.organizations.add_member(owner, tenant.org_id, email, "member", None)["member"]
+    issued = services.organizations.issue_member_token(email, tenant.org_id)
+    stale = services.tokens.authenticate(issued.token)
+    services.organizations.remove_member(owner, tenant.org_id, member["userId"])
+    try:
+        services.tokens.create(stale, name="too late", scopes=None, expires_at=None, organization_id=None)
+    except NotFound as exc:
+        assert tenant.org_id in str(exc)
+    else:
+        raise AssertionError("a removed member created a token")
+    with services.db.transaction() as session:
+        names = session.scalars(select(ApiToken.name).where(ApiToken.user_id == member["userId"])).all()
+    assert "too late" not in names

@@ -9,10 +9,11 @@ import copy
 import hashlib
 import hmac
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from sentinel.accounts.principal import SCOPES, Principal, Role
@@ -20,8 +21,9 @@ from sentinel.accounts.views import token_view
 from sentinel.clock import Clock, IdGenerator, isoformat
 from sentinel.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from sentinel.pagination import PageRequest, page_meta, paginate
-from sentinel.store.db import Database, lock_row
+from sentinel.store.db import Database
 from sentinel.store.models import ApiToken, CacheGeneration, Membership, Organization
+from sentinel.store.prepared import Prepared
 
 TOKEN_PREFIX = "ms_live_"
 SECRET_LENGTH = 40
@@ -55,6 +57,28 @@ PRINCIPALS = "principals"
 _GENERATION_SQL = f"SELECT value FROM {CacheGeneration.__tablename__} WHERE name = '{PRINCIPALS}'"
 _BUMP = update(CacheGeneration).where(CacheGeneration.name == PRINCIPALS).values(value=CacheGeneration.value + 1)
 
+# The create's statements, compiled once, run on a DBAPI cursor: no ORM unit of work.
+_LOCK_ORGANIZATION = Prepared(
+    select(Organization.id).where(Organization.id == bindparam("organization_id")).with_for_update()
+)
+_NEW_TOKEN_COLUMNS = (
+    "id", "user_id", "organization_id", "name", "secret_hash", "secret_hint", "scopes", "created_at", "expires_at"
+)
+# The membership check rides on the insert: a caller who is not (or no longer) a member of
+# the organization inserts no row (rowcount 0).
+_INSERT_IF_MEMBER = Prepared(
+    insert(ApiToken).from_select(
+        _NEW_TOKEN_COLUMNS,
+        select(
+            *(type_coerce(bindparam(name), ApiToken.__table__.c[name].type) for name in _NEW_TOKEN_COLUMNS)
+        ).where(
+            exists().where(
+                Membership.organization_id == bindparam("organization_id"), Membership.user_id == bindparam("user_id")
+            )
+        ),
+    )
+)
+
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
@@ -77,6 +101,24 @@ def parse_scopes(scopes: list[str] | None) -> str:
     if not chosen:
         raise ValidationError.field("scopes", "At least one scope is required.")
     return ",".join(s for s in SCOPES if s in chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inserted:
+    """A token row as inserted (`_NEW_TOKEN_COLUMNS`), for its view without an ORM object."""
+
+    id: str
+    user_id: str
+    organization_id: str
+    name: str
+    secret_hash: str
+    secret_hint: str
+    scopes: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: None = None
+    revoked_at: None = None
+    rotated_at: None = None
 
 
 class PrincipalCache:
@@ -195,6 +237,31 @@ class TokenService:
         generation = self._generation()
         return None if generation is None else self.cache.get(digest, self.clock.now(), generation)
 
+    def _new_row(
+        self,
+        *,
+        user_id: str,
+        organization_id: str,
+        name: str,
+        scopes: str,
+        expires_at: datetime | None,
+        secret: str | None,
+    ) -> tuple[dict[str, Any], str]:
+        """The columns of a new token (`_NEW_TOKEN_COLUMNS`) and its secret."""
+        secret = secret or TOKEN_PREFIX + self.ids.secret(SECRET_LENGTH)
+        row = {
+            "id": self.ids.new("tok"),
+            "user_id": user_id,
+            "organization_id": organization_id,
+            "name": name,
+            "secret_hash": hash_secret(secret),
+            "secret_hint": _hint(secret),
+            "scopes": scopes,
+            "created_at": self.clock.now(),
+            "expires_at": expires_at,
+        }
+        return row, secret
+
     def issue(
         self,
         session: Session,
@@ -207,18 +274,15 @@ class TokenService:
         secret: str | None = None,
     ) -> tuple[ApiToken, str]:
         """Create a token row inside the caller's transaction; returns it with its secret."""
-        secret = secret or TOKEN_PREFIX + self.ids.secret(SECRET_LENGTH)
-        token = ApiToken(
-            id=self.ids.new("tok"),
+        row, secret = self._new_row(
             user_id=user_id,
             organization_id=organization_id,
             name=name,
-            secret_hash=hash_secret(secret),
-            secret_hint=_hint(secret),
             scopes=scopes,
-            created_at=self.clock.now(),
             expires_at=expires_at,
+            secret=secret,
         )
+        token = ApiToken(**row)
         session.add(token)
         return token, secret
 
@@ -341,19 +405,24 @@ class TokenService:
         principal.role_in(org_id)
         # Locked as membership changes are: a removal running now either sees this token
         # (and revokes it) or has already removed the membership (and this is NOT_FOUND).
-        with self.db.transaction(write_lock=True) as session:
-            lock_row(session, Organization.id, org_id)
-            if session.get(Membership, (org_id, principal.user_id)) is None:
-                raise NotFound(f"Organization '{org_id}' was not found.")
-            token, secret = self.issue(
-                session,
+        # On SQLite the write lock taken at BEGIN already excludes every other writer.
+        dialect = self.db.engine.dialect
+        with self.db.cursor_transaction(write_lock=True) as cursor:
+            if dialect.name != "sqlite":
+                # Its own statement: in READ COMMITTED the insert's snapshot then starts after
+                # the lock is had, so it sees a removal that committed while this waited.
+                _LOCK_ORGANIZATION.run(cursor, dialect, {"organization_id": org_id})
+            row, secret = self._new_row(
                 user_id=principal.user_id,
                 organization_id=org_id,
                 name=name,
                 scopes=scope_text,
                 expires_at=expires_at,
+                secret=None,
             )
-            return {"token": token_view(token, now, secret)}
+            if _INSERT_IF_MEMBER.run(cursor, dialect, row) != 1:
+                raise NotFound(f"Organization '{org_id}' was not found.")
+        return {"token": token_view(_Inserted(**row), now, secret)}
 
     def _own(self, session: Session, principal: Principal, token_id: str) -> ApiToken:
         token = session.get(ApiToken, token_id)

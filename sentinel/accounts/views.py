@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sentinel.clock import isoformat
-from sentinel.store.models import ApiToken, Membership, Organization, User
+from sentinel.store.models import Membership, Organization, User
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -41,7 +41,32 @@ def member_view(membership: Membership, user: User) -> dict[str, Any]:
     }
 
 
-def token_status(token: ApiToken, now: datetime) -> str:
+class TokenFields(Protocol):
+    """What a token's view reads: a stored ApiToken, or the columns of one just inserted."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def scopes(self) -> str: ...
+    @property
+    def secret_hint(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_used_at(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+    @property
+    def rotated_at(self) -> datetime | None: ...
+
+
+def token_status(token: TokenFields, now: datetime) -> str:
     if token.revoked_at is not None:
         return "revoked"
     if token.expires_at is not None and token.expires_at <= now:
@@ -49,7 +74,7 @@ def token_status(token: ApiToken, now: datetime) -> str:
     return "active"
 
 
-def token_view(token: ApiToken, now: datetime, secret: str | None = None) -> dict[str, Any]:
+def token_view(token: TokenFields, now: datetime, secret: str | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": token.id,
         "name": token.name,

@@ -302,6 +302,37 @@ class Database:
             yield session
 
     @contextmanager
+    def cursor_transaction(self, *, write_lock: bool = False) -> Iterator[Any]:
+        """A DBAPI cursor on a pooled connection, in one transaction that commits on success
+        and rolls back on any exception: for a hot write made of `Prepared` statements,
+        without the ORM's unit of work or Core's per-execution work. `write_lock` and the
+        errors raised are as in `transaction`."""
+        dialect = self.engine.dialect
+        error = dialect.loaded_dbapi.Error
+        with _unavailable_on_timeouts(), self._exclusive():
+            try:
+                # Unlike Engine.connect, a raw checkout leaves connect errors unwrapped: wrapped below.
+                connection = self.engine.raw_connection()
+            except error as exc:
+                raise DBAPIError.instance(None, None, exc, error) from exc
+            try:
+                cursor = connection.cursor()
+                if write_lock and dialect.name == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                cursor.close()
+                connection.commit()
+            except error as exc:
+                # As Core does: a connection the server dropped leaves the pool, not reused.
+                lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
+                if lost:
+                    connection.invalidate(exc)
+                raise DBAPIError.instance(None, None, exc, error, connection_invalidated=lost) from exc
+            finally:
+                # Back to the pool, whose reset rolls back whatever did not commit.
+                connection.close()
+
+    @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A plain connection for read-only Core queries, rolled back when done: the cheap
         path for hot lists, which need neither the ORM nor a commit.

@@ -27,6 +27,7 @@ from starlette.types import Scope
 from sentinel.clock import parse_instant
 from sentinel.dns.dkim import selector_problem
 from sentinel.errors import ValidationError
+from sentinel.web.schema_check import compile_check
 
 # Deeper than any body the API defines, far shallower than Python's recursion limit.
 MAX_JSON_DEPTH = 32
@@ -126,13 +127,47 @@ def _check_tree(value: Any) -> None:
                 stack.append((v, depth + 1, field))
 
 
+class _BodyValidator:
+    """jsonschema's validator for one body schema, behind a compiled check that lets most
+    valid bodies through without it (sentinel/web/schema_check.py); every other body, and
+    every error message, is jsonschema's."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._validator = Draft4RequestValidator(schema, format_checker=FORMAT_CHECKER)
+        self._valid = compile_check(schema, FORMAT_CHECKER)
+
+    def validate(self, instance: Any) -> None:
+        """Raises jsonschema's ValidationError, as Validator.validate does."""
+        if self._valid is None or not self._valid(instance):
+            self._validator.validate(instance)
+
+
+# A body schema's validator, built once: connexion makes a body validator for every request,
+# and its `_validator` a new jsonschema Validator each time. Keyed by the schema dict (the
+# spec's own, alive with its app) and kept with it, so a reused id is never mistaken for it;
+# bounded, as every app built (tests build many) brings schemas of its own.
+_BODY_VALIDATORS: dict[int, tuple[dict[str, Any], _BodyValidator]] = {}
+_MAX_BODY_VALIDATORS = 512
+
+
+def _body_validator(schema: dict[str, Any]) -> _BodyValidator:
+    cached = _BODY_VALIDATORS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    if len(_BODY_VALIDATORS) >= _MAX_BODY_VALIDATORS:
+        _BODY_VALIDATORS.clear()
+    validator = _BodyValidator(schema)
+    _BODY_VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 class SafeJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """connexion's JSON body validator, parsing with parse_json and checking date-times our way;
     a refused DKIM selector is explained."""
 
     @property
-    def _validator(self) -> Draft4Validator:
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+    def _validator(self) -> _BodyValidator:
+        return _body_validator(self._schema)
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         try:
