@@ -309,7 +309,9 @@ class Database:
         errors raised are as in `transaction`."""
         dialect = self.engine.dialect
         error = dialect.loaded_dbapi.Error
-        with _unavailable_on_timeouts(), self._exclusive():
+        writers = self._writers
+        # A hot write: its turn among this process's SQLite writers is taken at once.
+        with _unavailable_on_timeouts(), self._exclusive(), (writers.turn(True) if writers else nullcontext()):
             try:
                 # Unlike Engine.connect, a raw checkout leaves connect errors unwrapped: wrapped below.
                 connection = self.engine.raw_connection()
