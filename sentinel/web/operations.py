@@ -19,7 +19,7 @@ from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive, scope
 from connexion.decorators import StarletteDecorator
 from connexion.decorators.parameter import AsyncParameterDecorator, pythonic, sanitized
-from connexion.operations import AbstractOperation
+from connexion.operations import AbstractOperation, OpenAPIOperation
 
 _pythonic = functools.lru_cache(maxsize=1024)(pythonic)
 _sanitized = functools.lru_cache(maxsize=1024)(sanitized)
@@ -73,6 +73,22 @@ class _OnceApi(AsyncApi):  # type: ignore[misc]
         )
 
 
+def _remembered_body_definition(self: OpenAPIOperation, content_type: str | None = None) -> dict[str, t.Any]:
+    # connexion asks each operation for its body's definition six times per request, and each
+    # answer is built anew from the spec (a media-type match and a copy with the definitions);
+    # it depends only on the operation and the content type.
+    memo: dict[str | None, dict[str, t.Any]] = self.__dict__.setdefault("_sentinel_body_definitions", {})
+    found = memo.get(content_type)
+    if found is None:
+        found = memo[content_type] = _body_definition(self, content_type)
+    return found
+
+
+_body_definition = OpenAPIOperation.body_definition
+
+
 def decorate_once(app: AsyncApp) -> None:
-    """Make the APIs added to `app` from now on decorate their handlers once. Call before add_api."""
+    """Make the APIs added to `app` from now on decorate their handlers once, and every
+    operation's body definition built once per content type. Call before add_api."""
     app._middleware_app.api_cls = _OnceApi
+    OpenAPIOperation.body_definition = _remembered_body_definition
