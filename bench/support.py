@@ -43,7 +43,8 @@ def run_wrk(
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out)
+    # The latency distribution's own line: a bare "99%" also ends figures such as "89.99%".
+    p99 = re.search(r"^\s*99%\s+(\S+)\s*$", out, re.MULTILINE)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return rps, p99.group(1) if p99 else "?", int(non_2xx.group(1)) if non_2xx else 0
 
