@@ -5,8 +5,8 @@ It runs where parsing runs (a parse process, see workers.py, or the caller's thr
 no database connection (nor imports SQLAlchemy or sentinel.dns, to keep those processes
 small), and hands back only a small summary (`Staged`), whatever the size of the report.
 The files are in the store's own load format, so storing them costs the server
-little Python: PostgreSQL's COPY text format (streamed as it is), or marshalled batches of
-row tuples for SQLite's executemany.
+little Python: PostgreSQL's COPY text format (streamed as it is), or length-prefixed marshalled
+batches of row tuples for SQLite's executemany.
 
 The aggregates are the ones rollups.py's SQL would compute over the stored records (and
 does compute, to take a report out again): per sending IP, per (IP, Header-From) and per
@@ -17,6 +17,8 @@ does compute, to take a report out again): per sending IP, per (IP, Header-From)
 from __future__ import annotations
 
 import marshal
+import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +34,8 @@ from .parser import open_report
 
 #: Rows per marshalled batch (and so per executemany): a record row is at most ~40 KB.
 BATCH = 250
+#: Each marshalled batch is preceded by its length in bytes, in this struct format.
+FRAME = "<I"
 #: Dispositions the stats count by name; anything else (or none) is "other".
 DISPOSITIONS = ("none", "pass", "quarantine", "reject")
 #: Kinds of remembered names per (IP, day): Header-From and DKIM d= domains.
@@ -62,10 +66,25 @@ class StagedFile:
     rows: int
 
     def load(self, session: Any, table: Any, format: str) -> None:
-        """Write the rows into `table` in the session's transaction (store.bulk.load_file)."""
-        from sentinel.store.bulk import load_file  # the server's side only: SQLAlchemy
+        """Write the rows into `table` in the session's transaction: COPY text ("copy",
+        PostgreSQL) or the marshalled batches through executemany."""
+        from sentinel.store.bulk import copy_file, insert_many  # the server's side only: SQLAlchemy
 
-        load_file(session, table, self.columns, self.path, self.rows, format)
+        if not self.rows:
+            return
+        if format == "copy":
+            copy_file(session, table, self.columns, self.path)
+            return
+        for batch in self.batches():
+            insert_many(session, table, self.columns, batch)
+
+    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a "marshal" file, batch by batch (each a FRAME length, then marshal bytes)."""
+        size = struct.calcsize(FRAME)
+        with open(self.path, "rb") as f:
+            while head := f.read(size):
+                (length,) = struct.unpack(FRAME, head)
+                yield marshal.loads(f.read(length))
 
 
 @dataclass(frozen=True)
@@ -181,7 +200,10 @@ class RowFile:
             text = "".join("\t".join(map(_copy_value, row)) + "\n" for row in self._pending)
             self._file.write(text.encode("utf-8"))
         else:
-            marshal.dump(self._pending, self._file)
+            # Length-prefixed, so the reader loads each batch from bytes: marshal.load on a
+            # file calls its read method per object (~10x slower).
+            blob = marshal.dumps(self._pending)
+            self._file.write(struct.pack(FRAME, len(blob)) + blob)
         self._pending = []
 
     def close(self) -> StagedFile:
