@@ -323,7 +323,7 @@ def _read_record(rec: _Element, index: int, policy: PolicyPublished,
                     caps.dropped += 1
             continue
         value = el.text
-        if code == _DKIM or code == _SPF:
+        if code in (_DKIM, _SPF):
             if section == _AUTH:
                 # [None, domain, selector or scope, result, human]: the reasons' two slots line
                 # up with the same indices as before (a stray leaf writes where it always did).

@@ -16,8 +16,10 @@ does compute, to take a report out again): per sending IP, per (IP, Header-From)
 
 from __future__ import annotations
 
+import gc
 import marshal
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +217,10 @@ class RowFile:
 # -- aggregates --------------------------------------------------------------------------
 
 
+_DISPOSITION_SLOTS: dict[str | None, int] = {d: 4 + i for i, d in enumerate(DISPOSITIONS)}
+_intern = sys.intern
+
+
 class Tallies:
     """The rollup aggregates of one report, added up record by record."""
 
@@ -235,21 +241,33 @@ class Tallies:
         s[1] += passed
         s[2] += dkim
         s[3] += spf
-        s[4 + (DISPOSITIONS.index(r.disposition) if r.disposition in DISPOSITIONS else 4)] += count
-        source = self.sources.get(r.source_ip)
+        s[_DISPOSITION_SLOTS.get(r.disposition, 8)] += count
+        ip = r.source_ip
+        source = self.sources.get(ip)
         if source is None:
-            source = self.sources[r.source_ip] = [0, 0, 0, 0, 0]
-        source[0] += count
-        source[1] += passed
-        source[2] += count - passed
-        source[3] += dkim
-        source[4] += spf
+            self.sources[ip] = [count, passed, count - passed, dkim, spf]
+        else:
+            source[0] += count
+            source[1] += passed
+            source[2] += count - passed
+            source[3] += dkim
+            source[4] += spf
         names = self.names
-        key = (r.source_ip, HEADER_FROM, r.header_from[:NAME_LENGTH])
+        # Interned: a report names a few hundred domains over its many records.
+        key = (ip, HEADER_FROM, _intern(r.header_from[:NAME_LENGTH]))
         names[key] = names.get(key, 0) + count
+        results = r.dkim_results
+        if not results:
+            return
         # Each distinct d= domain of the record once, as the SQL's DISTINCT per record.
-        for domain in {d.domain[:NAME_LENGTH] for d in r.dkim_results if d.domain}:
-            key = (r.source_ip, DKIM_DOMAIN, domain)
+        signed: tuple[str, ...]
+        if len(results) == 1:
+            domain = results[0].domain
+            signed = (domain[:NAME_LENGTH],) if domain else ()
+        else:
+            signed = tuple({d.domain[:NAME_LENGTH]: None for d in results if d.domain})
+        for domain in signed:
+            key = (ip, DKIM_DOMAIN, _intern(domain))
             names[key] = names.get(key, 0) + count
 
 
@@ -265,6 +283,10 @@ def stage_report(path: str, limits: ParseLimits, report_id: str, domain: str, di
     tallies = Tallies()
     selectors = SelectorCollector(domain)
     records = RowFile(folder / "records", RECORD_COLUMNS, copy)
+    # The tallies hold hundreds of thousands of small acyclic objects: cyclic GC passes over
+    # them would only slow the read down.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with open_report(Path(path), limits) as reader:
             for record in reader:
@@ -273,6 +295,8 @@ def stage_report(path: str, limits: ParseLimits, report_id: str, domain: str, di
                 selectors.add(record)
             header = Header(reader.metadata, reader.policy)
     finally:
+        if collecting:
+            gc.enable()
         staged_records = records.close()
     sources = RowFile(folder / "sources", SOURCE_COLUMNS, copy)
     for ip, values in tallies.sources.items():
