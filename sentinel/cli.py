@@ -301,12 +301,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     import threading
     from pathlib import Path
 
-    from sentinel.reports.workers import InThread, ParsePipeline, Parsing
+    from sentinel.reports.workers import InThread, ParseProcesses, Parsing
 
     settings = _settings(args)
-    # Two cores: a parse process streams the records while this one stages them. It starts
-    # (its own interpreter and imports) while this one imports the application.
-    parsing: Parsing = ParsePipeline() if settings.parse_processes else InThread()
+    # The parse process starts (its own interpreter and imports) while this one imports the
+    # application; at the command's own priority, as parsing is all the command does.
+    # One process: the command stores one file at a time.
+    parsing: Parsing = ParseProcesses(1, niceness=0) if settings.parse_processes else InThread()
     start = getattr(parsing, "start", lambda: None)
     starting = threading.Thread(target=start, name="sentinel-parse-start", daemon=True)
     starting.start()

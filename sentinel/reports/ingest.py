@@ -3,8 +3,7 @@
 The file is read and checked while no transaction is open, by the parse port (worker
 processes in the server, see workers.py): its record rows and rollup aggregates go to
 staging files (staging.py) in the store's load format, and only a small summary comes
-back (`mailsentinel ingest` stages the records itself as its parse process streams them:
-pipeline.py). Only a file read to its end is stored, in one transaction that loads the rows,
+back. Only a file read to its end is stored, in one transaction that loads the rows,
 adds the aggregates to the rollups (one upsert per aggregate row, no scan of the
 records) and records the event; a file that turns out to be broken halfway
 (InvalidReport) leaves no trace and never held the write lock.
@@ -34,13 +33,13 @@ from sentinel.events import record_event
 from sentinel.store.db import Database
 from sentinel.store.models import DmarcRecord, DmarcReport, Domain, Organization
 
-from . import pipeline, rollups, staging
+from . import rollups, staging
 from .api import header_to_api, skipped_to_api
 from .limits import DEFAULT_LIMITS, ParseLimits, exceeded
 from .source import ReportSource
 from .staging import Header, SelectorCollector, Staged
 from .views import summary_view
-from .workers import InThread, ParsePipeline, Parsing
+from .workers import InThread, Parsing
 
 RECORDS: Table = DmarcRecord.__table__  # type: ignore[assignment]
 # Runs in the storing transaction once the report and its rollups are written (alert rules).
@@ -165,14 +164,12 @@ class ReportIngestor:
             report_id = self.ids.new("rpt")
             # Both reads share the one time bound (a header after the records costs a whole read).
             left = max(0.0, seconds - (time.monotonic() - started))
-            limits = replace(self.limits, max_seconds=left)
-            dialect = self.db.engine.dialect.name
-            if isinstance(self.parsing, ParsePipeline):
-                batches = self.parsing.stream(pipeline.read_batches, (str(path), limits), left)
-                staged = pipeline.stage_stream(batches, report_id, domain_name, dialect, str(directory))
-            else:
-                staged = self.parsing.run(staging.stage_report,
-                                          (str(path), limits, report_id, domain_name, dialect, str(directory)), left)
+            staged = self.parsing.run(
+                staging.stage_report,
+                (str(path), replace(self.limits, max_seconds=left), report_id, domain_name,
+                 self.db.engine.dialect.name, str(directory)),
+                left,
+            )
             try:
                 with self.db.transaction() as session:
                     return self._store(session, organization_id, report_id, staged, domain_name)

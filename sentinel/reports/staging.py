@@ -21,7 +21,6 @@ import marshal
 import struct
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +32,7 @@ from sentinel.domains.selectors import MAX_SELECTORS, is_valid_selector
 from .api import auth_results_to_api, reasons_to_api
 from .limits import ParseLimits
 from .model import PolicyPublished, Record, ReportMetadata, SkippedRecord
-from .parser import ReportReader, open_report
+from .parser import open_report
 
 #: Rows per marshalled batch (and so per executemany): a record row is at most ~40 KB.
 BATCH = 250
@@ -272,90 +271,6 @@ class Tallies:
             names[key] = names.get(key, 0) + count
 
 
-@dataclass(frozen=True)
-class ReadSummary:
-    """What a report reader knows once its records are read: all of Staged but the files."""
-
-    header: Header
-    record_count: int
-    message_count: int
-    dmarc_pass_count: int
-    skipped: list[SkippedRecord]
-    skipped_count: int
-    skipped_by_reason: dict[str, int]
-    warnings: list[str]
-    extensions: list[str]
-
-    @classmethod
-    def of(cls, reader: ReportReader) -> ReadSummary:
-        return cls(Header(reader.metadata, reader.policy), reader.record_count, reader.message_count,
-                   reader.dmarc_pass_count, list(reader.skipped), reader.skipped_count,
-                   dict(reader.skipped_by_reason), list(reader.warnings), reader.extensions)
-
-
-class Stager:
-    """Stages records as they are read: their rows to a file, their tallies and selectors.
-    `domain` is the monitored domain the report was matched to (for its selectors)."""
-
-    def __init__(self, report_id: str, domain: str, dialect: str, directory: str) -> None:
-        self.report_id = report_id
-        self.copy = dialect in COPY_DIALECTS
-        self.folder = Path(directory)
-        self.tallies = Tallies()
-        self.selectors = SelectorCollector(domain)
-        self.records = RowFile(self.folder / "records", RECORD_COLUMNS, self.copy)
-        self._records: StagedFile | None = None
-
-    def add(self, record: Record) -> None:
-        self.records.add(record_row(self.report_id, record))
-        self.tallies.add(record)
-        self.selectors.add(record)
-
-    def close(self) -> StagedFile:
-        if self._records is None:
-            self._records = self.records.close()
-        return self._records
-
-    def finish(self, read: ReadSummary) -> Staged:
-        """The staged report, once every record was added; writes the aggregate files."""
-        sources = RowFile(self.folder / "sources", SOURCE_COLUMNS, self.copy)
-        for ip, values in self.tallies.sources.items():
-            sources.add((ip, *values))
-        names = RowFile(self.folder / "names", NAME_COLUMNS, self.copy)
-        for (ip, kind, name), messages in self.tallies.names.items():
-            names.add((ip, kind, name, messages))
-        return Staged(
-            header=read.header,
-            record_count=read.record_count,
-            message_count=read.message_count,
-            dmarc_pass_count=read.dmarc_pass_count,
-            skipped=read.skipped,
-            skipped_count=read.skipped_count,
-            skipped_by_reason=read.skipped_by_reason,
-            warnings=read.warnings,
-            extensions=read.extensions,
-            selectors=list(self.selectors.found),
-            stats=tuple(self.tallies.stats),
-            records=self.close(),
-            sources=sources.close(),
-            names=names.close(),
-            format="copy" if self.copy else "marshal",
-        )
-
-
-@contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """The tallies hold hundreds of thousands of small acyclic objects: cyclic GC passes over
-    them would only slow the read down."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def stage_report(path: str, limits: ParseLimits, report_id: str, domain: str, dialect: str,
                  directory: str) -> Staged:
     """Read the report at `path` to its end, writing its record rows and aggregates into
@@ -363,12 +278,46 @@ def stage_report(path: str, limits: ParseLimits, report_id: str, domain: str, di
 
     Raises InvalidReport (nothing usable is left behind: the caller drops the directory).
     """
-    stager = Stager(report_id, domain, dialect, directory)
+    copy = dialect in COPY_DIALECTS
+    folder = Path(directory)
+    tallies = Tallies()
+    selectors = SelectorCollector(domain)
+    records = RowFile(folder / "records", RECORD_COLUMNS, copy)
+    # The tallies hold hundreds of thousands of small acyclic objects: cyclic GC passes over
+    # them would only slow the read down.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        with without_cyclic_gc(), open_report(Path(path), limits) as reader:
+        with open_report(Path(path), limits) as reader:
             for record in reader:
-                stager.add(record)
-            read = ReadSummary.of(reader)
+                records.add(record_row(report_id, record))
+                tallies.add(record)
+                selectors.add(record)
+            header = Header(reader.metadata, reader.policy)
     finally:
-        stager.close()
-    return stager.finish(read)
+        if collecting:
+            gc.enable()
+        staged_records = records.close()
+    sources = RowFile(folder / "sources", SOURCE_COLUMNS, copy)
+    for ip, values in tallies.sources.items():
+        sources.add((ip, *values))
+    names = RowFile(folder / "names", NAME_COLUMNS, copy)
+    for (ip, kind, name), messages in tallies.names.items():
+        names.add((ip, kind, name, messages))
+    return Staged(
+        header=header,
+        record_count=reader.record_count,
+        message_count=reader.message_count,
+        dmarc_pass_count=reader.dmarc_pass_count,
+        skipped=list(reader.skipped),
+        skipped_count=reader.skipped_count,
+        skipped_by_reason=dict(reader.skipped_by_reason),
+        warnings=list(reader.warnings),
+        extensions=reader.extensions,
+        selectors=list(selectors.found),
+        stats=tuple(tallies.stats),
+        records=staged_records,
+        sources=sources.close(),
+        names=names.close(),
+        format="copy" if copy else "marshal",
+    )

@@ -9,7 +9,6 @@ grace for start-up) ends with its process, which is replaced; the others go on.
 
 Both ports run the same functions (staging.read_header, staging.stage_report); only
 InvalidReport crosses back as itself, any other failure in a worker is a RuntimeError.
-ParsePipeline (the CLI's) streams the records back instead, for the caller to stage.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -79,16 +78,9 @@ def _serve(conn: Connection, niceness: int) -> None:
             return
         if message is None:
             return
-        streaming = message[0] == "stream"
-        fn, args = message[1:] if streaming else message
+        fn, args = message
         try:
-            if streaming:
-                # Each item as it comes, then the end (a failure midway is the last message).
-                for item in fn(*args):
-                    conn.send(("item", item))
-                reply: tuple[Any, ...] = ("done", None)
-            else:
-                reply = ("ok", fn(*args))
+            reply: tuple[Any, ...] = ("ok", fn(*args))
         except InvalidReport as exc:
             reply = ("invalid", exc.message, [(d.field, d.message) for d in exc.details])
         except BaseException as exc:  # reported to the caller, who raises
@@ -241,61 +233,25 @@ class ParseProcesses:
         ServiceUnavailable when no worker is free within `seconds`, RuntimeError when fn
         failed otherwise or its process died."""
         worker = self._take(seconds)
-        reply = self._receive(worker, (fn, args), seconds + self.grace, seconds, time.monotonic())
-        self._idle.put(worker)
-        result: T = self._result(reply)
-        return result
-
-    def _receive(self, worker: _Worker, message: tuple[Any, ...] | None, wait: float, seconds: float,
-                 started: float) -> tuple[Any, ...]:
-        """Send `message` (unless None) and wait up to `wait` seconds for the next reply; a
-        worker that overruns or dies is ended (InvalidReport, RuntimeError)."""
+        started = time.monotonic()
         try:
-            if message is not None:
-                worker.conn.send(message)
-            if not worker.conn.poll(max(0.0, wait)):
+            worker.conn.send((fn, args))
+            if not worker.conn.poll(seconds + self.grace):
                 log.warning("a report parse ran past %.0f s; its process was ended", seconds + self.grace)
                 self._discard(worker, kill=True)
                 raise exceeded("max_seconds", f"Reading the report took more than {seconds:g} seconds "
                                "(ParseLimits.max_seconds); refused.")
-            reply: tuple[Any, ...] = worker.conn.recv()
-            return reply
+            reply = worker.conn.recv()
         except (EOFError, OSError) as exc:
             # The process died under the call (killed from outside, out of memory).
             log.error("a report parser process ended during a parse (exit code %s) after %.1f s",
                       worker.process.poll(), time.monotonic() - started)
             self._discard(worker, kill=True)
             raise RuntimeError("The report parser process ended unexpectedly.") from exc
-
-    def stream(self, fn: Callable[..., Iterator[T]], args: tuple[Any, ...], seconds: float) -> Iterator[T]:
-        """The items of the generator fn(*args) run in a worker, as it yields them, all within
-        `seconds` (+ `grace`). Raises as run does. A stream left unfinished ends its worker
-        (it would go on sending)."""
-        worker = self._take(seconds)
-        started = time.monotonic()
-        deadline = started + seconds + self.grace
-        message: tuple[Any, ...] | None = ("stream", fn, args)
-        finished = False
-        try:
-            while True:
-                reply = self._receive(worker, message, deadline - time.monotonic(), seconds, started)
-                message = None
-                if reply[0] != "item":
-                    finished = True
-                    if reply[0] != "done":
-                        self._result(reply)  # raises
-                    return
-                yield reply[1]
-        finally:
-            if worker in _LIVE:
-                if finished:
-                    self._idle.put(worker)
-                else:
-                    self._discard(worker, kill=True)
-
-    def _result(self, reply: tuple[Any, ...]) -> Any:
+        self._idle.put(worker)
         if reply[0] == "ok":
-            return reply[1]
+            result: T = reply[1]
+            return result
         if reply[0] == "invalid":
             details = [ErrorDetail(f, m) for f, m in reply[2]]
             raise InvalidReport(reply[1], details=details)
@@ -312,12 +268,3 @@ class ParseProcesses:
             except queue.Empty:
                 return
             self._discard(worker, kill=False)
-
-
-class ParsePipeline(ParseProcesses):
-    """One parse process whose records stream back to the caller, which stages them meanwhile
-    (pipeline.py): for `mailsentinel ingest`, which has nothing else to do while a file is read
-    (so its process runs at the command's own priority)."""
-
-    def __init__(self, grace: float = GRACE) -> None:
-        super().__init__(1, niceness=0, grace=grace)
