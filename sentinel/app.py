@@ -191,7 +191,7 @@ def build_services(
     scans = ScanService(database, clock, ids, domains, dns, https, engine)
     # Uploads are parsed in processes of their own (started at the first upload, or by
     # `serve` at start-up); the mock keeps everything in its one process.
-    # `parsing` is the CLI's own (started before these imports, and not niced: no event loop to protect).
+    # A caller may bring its own: `mailsentinel ingest` starts its parse process before importing this.
     if parsing is None:
         processes = settings.parse_processes if mode == "serve" else 0
         parsing = ParseProcesses(processes) if processes else InThread()

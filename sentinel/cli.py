@@ -304,9 +304,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from sentinel.reports.workers import InThread, ParseProcesses, Parsing
 
     settings = _settings(args)
-    # The parse process starts (its own interpreter and imports) while this one imports the
-    # application; at the command's own priority, as parsing is all the command does.
-    # One process: the command stores one file at a time.
+    # One parse process (files are stored one at a time), started (its own interpreter and
+    # imports) while this process imports the application, and not niced: unlike the server's,
+    # there is no event loop to keep responsive, parsing is all the command does.
     parsing: Parsing = ParseProcesses(1, niceness=0) if settings.parse_processes else InThread()
     start = getattr(parsing, "start", lambda: None)
     starting = threading.Thread(target=start, name="sentinel-parse-start", daemon=True)
@@ -317,7 +317,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         services = build_services(settings, parsing=parsing)
-        starting.join()
         try:
             return ingest_command(services, args.org, [Path(p) for p in args.paths])
         finally:
