@@ -140,6 +140,7 @@ def build_services(
     limiter: Limiter | None = None,
     webhook_policy: AddressPolicy | None = None,
     webhook_network: Any = None,
+    parsing: Parsing | None = None,
 ) -> Services:
     """Wire the services for a mode; brings the schema up to date unless told not to.
 
@@ -190,9 +191,10 @@ def build_services(
     scans = ScanService(database, clock, ids, domains, dns, https, engine)
     # Uploads are parsed in processes of their own (started at the first upload, or by
     # `serve` at start-up); the mock keeps everything in its one process.
-    parsing: Parsing = (
-        ParseProcesses(settings.parse_processes) if mode == "serve" and settings.parse_processes else InThread()
-    )
+    # A caller may bring its own: `mailsentinel ingest` starts its parse process before importing this.
+    if parsing is None:
+        processes = settings.parse_processes if mode == "serve" else 0
+        parsing = ParseProcesses(processes) if processes else InThread()
     services = Services(
         settings=settings,
         mode=mode,

@@ -298,16 +298,32 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Store report files (or every file under directories) for an organization."""
+    import threading
     from pathlib import Path
+
+    from sentinel.reports.workers import InThread, ParseProcesses, Parsing
+
+    settings = _settings(args)
+    # One parse process (files are stored one at a time), started (its own interpreter and
+    # imports) while this process imports the application, and not niced: unlike the server's,
+    # there is no event loop to keep responsive, parsing is all the command does.
+    parsing: Parsing = ParseProcesses(1, niceness=0) if settings.parse_processes else InThread()
+    start = getattr(parsing, "start", lambda: None)
+    starting = threading.Thread(target=start, name="sentinel-parse-start", daemon=True)
+    starting.start()
 
     from sentinel.app import build_services
     from sentinel.reports.commands import ingest_command
 
-    services = build_services(_settings(args))
     try:
-        return ingest_command(services, args.org, [Path(p) for p in args.paths])
+        services = build_services(settings, parsing=parsing)
+        try:
+            return ingest_command(services, args.org, [Path(p) for p in args.paths])
+        finally:
+            services.db.dispose()
     finally:
-        services.db.dispose()
+        starting.join()
+        parsing.close()
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

@@ -109,7 +109,8 @@ class AlertEngine:
         if not found:
             return 0
         now = self.clock.now()
-        sources = self._sources(session, report) if any(r.type == "new_source" for r in found) else []
+        thresholds = [int(r.params["minMessages"]) for r in found if r.type == "new_source"]
+        sources = self._sources(session, report, min(thresholds)) if thresholds else []
         # Only the alerts this report can touch: a domain may have many open new_source alerts.
         subjects = {"", report.org_name[:255], *(s.ip for s in sources if s.first_seen)}
         unresolved = self.book.unresolved(session, domain.id, subjects)
@@ -143,27 +144,26 @@ class AlertEngine:
         ).one()
         return rules.evaluate_pass_rate(domain.name, rule.params, int(messages), int(passed), start, end)
 
-    def _sources(self, session: Session, report: DmarcReport) -> list[rules.SourceFacts]:
-        """The report's sending IPs; an IP is new when the domain's all-time total for it is this
-        report's alone (the rollups already include the report)."""
+    def _sources(self, session: Session, report: DmarcReport, failing_over: int) -> list[rules.SourceFacts]:
+        """The report's new sending IPs failing DMARC for more than `failing_over` messages (what a
+        new_source rule can fire on; the others cannot). An IP is new when the domain's all-time
+        total for it is this report's alone (the rollups already include the report)."""
         r = DmarcRecord.__table__.c
-        failing = func.sum(case((r.dmarc_pass.is_(False), r.count), else_=0))
-        rows = session.execute(
-            select(r.source_ip, func.sum(r.count), failing).where(r.report_id == report.id).group_by(r.source_ip)
-        ).all()
-        if not rows:
-            return []
-        totals = dict(
-            session.execute(
-                select(ReportSource.source_ip, ReportSource.messages).where(
-                    ReportSource.domain_id == report.domain_id, ReportSource.source_ip.in_([row[0] for row in rows])
-                )
-            ).all()
+        totals = ReportSource.__table__
+        t = totals.c
+        per_ip = (
+            select(r.source_ip.label("ip"), func.sum(r.count).label("messages"),
+                   func.sum(case((r.dmarc_pass.is_(False), r.count), else_=0)).label("failing"))
+            .where(r.report_id == report.id).group_by(r.source_ip).subquery()
         )
-        return [
-            rules.SourceFacts(ip, int(messages), int(fail or 0), int(totals.get(ip, 0)) <= int(messages))
-            for ip, messages, fail in rows
-        ]
+        # Joined in the database: a large report has tens of thousands of IPs, too many to list.
+        rows = session.execute(
+            select(per_ip.c.ip, per_ip.c.messages, per_ip.c.failing)
+            .join(totals, (t.domain_id == report.domain_id) & (t.source_ip == per_ip.c.ip), isouter=True)
+            .where(per_ip.c.failing > failing_over, func.coalesce(t.messages, 0) <= per_ip.c.messages)
+            .order_by(per_ip.c.ip)
+        ).all()
+        return [rules.SourceFacts(ip, int(messages), int(failing or 0), True) for ip, messages, failing in rows]
 
     # -- silence, on a schedule -------------------------------------------------------------
 

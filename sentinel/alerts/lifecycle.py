@@ -69,48 +69,56 @@ class AlertBook:
     ) -> int:
         """Open what fired (or refresh it when already open), resolve what cleared; how many changed."""
         now = now or self.clock.now()
-        changed = 0
+        fresh: list[Finding] = []
         for finding in outcome.fire:
             existing = unresolved.get((rule.id, finding.subject))
             if existing is not None:
                 existing.last_seen_at, existing.details, existing.message = now, finding.details, finding.message[:1000]
                 continue
-            if self._open(session, rule, domain_id, finding, now):
-                changed += 1
+            fresh.append(finding)
+        changed = self._open(session, rule, domain_id, fresh, now)
         for subject, reason in outcome.resolve.items():
             existing = unresolved.get((rule.id, subject))
             if existing is not None and self.resolve(session, existing, now, reason, None):
                 changed += 1
         return changed
 
-    def _open(self, session: Session, rule: AlertRule, domain_id: str, finding: Finding, now: datetime) -> bool:
+    def _open(self, session: Session, rule: AlertRule, domain_id: str, findings: list[Finding], now: datetime) -> int:
+        """Insert an alert per finding in one statement (a report can raise hundreds of new_source
+        alerts); each one inserted gets its alert.triggered event. Returns how many were inserted."""
+        if not findings:
+            return 0
         dialect = session.connection().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        row = {
-            "id": self.ids.new("alt"),
-            "organization_id": rule.organization_id,
-            "rule_id": rule.id,
-            "domain_id": domain_id,
-            "type": RULE_TYPES[rule.type].alert_type,
-            "severity": rule.severity,
-            "subject": finding.subject[:255],
-            "status": "open",
-            "message": finding.message[:1000],
-            "details": finding.details,
-            "triggered_at": now,
-            "last_seen_at": now,
-        }
+        rows = [
+            {
+                "id": self.ids.new("alt"),
+                "organization_id": rule.organization_id,
+                "rule_id": rule.id,
+                "domain_id": domain_id,
+                "type": RULE_TYPES[rule.type].alert_type,
+                "severity": rule.severity,
+                "subject": finding.subject[:255],
+                "status": "open",
+                "message": finding.message[:1000],
+                "details": finding.details,
+                "triggered_at": now,
+                "last_seen_at": now,
+            }
+            for finding in findings
+        ]
         stmt = (
             insert(ALERTS)
-            .values(row)
             .on_conflict_do_nothing(index_elements=["rule_id", "domain_id", "subject"], index_where=_UNRESOLVED)
             .returning(ALERTS.c.id)
         )
-        # RETURNING rather than rowcount, which psycopg leaves at -1 for ON CONFLICT inserts.
-        if session.execute(stmt).first() is None:
-            return False  # opened meanwhile by a concurrent evaluation: deduplicated
-        record_event(session, self.ids, self.clock, rule.organization_id, "alert.triggered", event_data(row))
-        return True
+        # RETURNING rather than rowcount, which psycopg leaves at -1 for ON CONFLICT inserts; a
+        # row not returned was opened meanwhile by a concurrent evaluation: deduplicated.
+        inserted = set(session.execute(stmt, rows).scalars())
+        opened = [row for row in rows if row["id"] in inserted]
+        for row in opened:
+            record_event(session, self.ids, self.clock, rule.organization_id, "alert.triggered", event_data(row))
+        return len(opened)
 
     def resolve(self, session: Session, alert: Alert, now: datetime, reason: str, user_id: str | None) -> bool:
         """Resolve an unresolved alert; False when it was resolved already (by anyone)."""

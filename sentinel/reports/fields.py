@@ -243,21 +243,26 @@ def _ip(raw: str) -> str | None:
     return None if address.scope_id else str(address)
 
 
-_KNOWN = (
-    "row", "source_ip", "count", "policy_evaluated", "disposition", "dkim", "spf", "reason",
-    "type", "comment", "identifiers", "header_from", "envelope_from", "envelope_to",
-    "auth_results", "domain", "selector", "scope", "result", "human_result",
-)
-_SECTIONS = {"row": 1, "policy_evaluated": 2, "reason": 3, "identifiers": 4, "auth_results": 5}
-_PE, _REASON, _AUTH = 2, 3, 5
+# Each record element's code: the sections (which set the context of the leaves after them)
+# below 10, the leaves from 10. One dict look-up per element, then integer comparisons.
+_ROW, _PE, _REASON, _IDS, _AUTH = 1, 2, 3, 4, 5
+(_SOURCE_IP, _COUNT, _DISPOSITION, _DKIM, _SPF, _TYPE, _COMMENT, _HEADER_FROM, _ENVELOPE_FROM, _ENVELOPE_TO,
+ _DOMAIN, _SELECTOR, _SCOPE, _RESULT, _HUMAN_RESULT) = range(10, 25)
+_CODES = {
+    "row": _ROW, "policy_evaluated": _PE, "reason": _REASON, "identifiers": _IDS, "auth_results": _AUTH,
+    "source_ip": _SOURCE_IP, "count": _COUNT, "disposition": _DISPOSITION, "dkim": _DKIM, "spf": _SPF,
+    "type": _TYPE, "comment": _COMMENT, "header_from": _HEADER_FROM, "envelope_from": _ENVELOPE_FROM,
+    "envelope_to": _ENVELOPE_TO, "domain": _DOMAIN, "selector": _SELECTOR, "scope": _SCOPE, "result": _RESULT,
+    "human_result": _HUMAN_RESULT,
+}
 
 
 @lru_cache(maxsize=16)
-def record_tags(namespace: str | None) -> dict[str, str]:
-    """Full tag -> local name for the record elements of a document's namespace."""
-    tags = {name: name for name in _KNOWN}
+def record_tags(namespace: str | None) -> dict[str, int]:
+    """Full tag -> element code for the record elements of a document's namespace."""
+    tags = dict(_CODES)
     if namespace:
-        tags.update({f"{{{namespace}}}{name}": name for name in _KNOWN})
+        tags.update({f"{{{namespace}}}{name}": code for name, code in _CODES.items()})
     return tags
 
 
@@ -294,20 +299,21 @@ def _read_record(rec: _Element, index: int, policy: PolicyPublished,
     source_ip = count_text = disposition = pe_dkim = pe_spf = None
     header_from = envelope_from = envelope_to = None
     reasons: list[list[str | None]] = []
-    auths: list[list[str | None]] = []  # [kind, domain, selector or scope, result, human]
+    # [domain, selector or scope, result, human], per kind in document order.
+    dkim_found: list[list[str | None]] = []
+    spf_found: list[list[str | None]] = []
     current: list[str | None] | None = None
     section = 0
-    kept_dkim = kept_spf = 0
+    max_results = caps.max_results
     for el in rec.iter():
         tag = el.tag
-        name = tags.get(tag)
-        if name is None:
+        code = tags.get(tag)
+        if code is None:
             if isinstance(tag, str) and tag[0] == "{" and el.getparent() is rec \
                     and len(extensions) < 20:
                 extensions.add(tag)
             continue
-        code = _SECTIONS.get(name)
-        if code is not None:
+        if code < 10:
             section = code
             if code == _REASON:
                 current = [None, None]
@@ -317,53 +323,51 @@ def _read_record(rec: _Element, index: int, policy: PolicyPublished,
                     caps.dropped += 1
             continue
         value = el.text
-        if name == "dkim" or name == "spf":
+        if code in (_DKIM, _SPF):
             if section == _AUTH:
-                current = [name, None, None, None, None]
-                if name == "dkim":
-                    kept_dkim += 1
-                    kept = kept_dkim
-                else:
-                    kept_spf += 1
-                    kept = kept_spf
-                if kept <= caps.max_results:
-                    auths.append(current)
+                # [None, domain, selector or scope, result, human]: the reasons' two slots line
+                # up with the same indices as before (a stray leaf writes where it always did).
+                current = [None, None, None, None, None]
+                found = dkim_found if code == _DKIM else spf_found
+                if len(found) < max_results:
+                    found.append(current)
                 else:
                     caps.dropped += 1  # read into `current`, never kept
             elif value is not None:
                 verdict = value.strip().lower()[:64] or None
-                if name == "dkim":
+                if code == _DKIM:
                     pe_dkim = verdict
                 else:
                     pe_spf = verdict
         elif value is None:
             continue
-        elif name == "source_ip":
+        elif code == _SOURCE_IP:
             source_ip = value[:100]
-        elif name == "count":
+        elif code == _COUNT:
             count_text = value[:100]
-        elif name == "header_from":
+        elif code == _HEADER_FROM:
             header_from = _printable(value.strip().rstrip(".").lower()[:255]) or None
         elif section == _AUTH and current is not None:
-            if name == "domain":
+            if code == _DOMAIN:
                 current[1] = _printable(value.strip().rstrip(".").lower()[:255]) or None
-            elif name == "result":
+            elif code == _RESULT:
                 current[3] = _printable(value.strip().lower()[:64]) or None
-            elif name == "selector" or name == "scope":
-                current[2] = _printable(value.strip()[:255] if name == "selector"
-                                        else value.strip().lower()[:64]) or None
-            elif name == "human_result":
+            elif code == _SELECTOR:
+                current[2] = _printable(value.strip()[:255]) or None
+            elif code == _SCOPE:
+                current[2] = _printable(value.strip().lower()[:64]) or None
+            elif code == _HUMAN_RESULT:
                 current[4] = _clean(value)
-        elif name == "disposition":
+        elif code == _DISPOSITION:
             disposition = _printable(value.strip().lower()[:64]) or None
-        elif name == "envelope_from":
+        elif code == _ENVELOPE_FROM:
             envelope_from = _printable(value.strip().rstrip(".").lower()[:255]) or None
-        elif name == "envelope_to":
+        elif code == _ENVELOPE_TO:
             envelope_to = _printable(value.strip().rstrip(".").lower()[:255]) or None
         elif section == _REASON and current is not None:
-            if name == "type":
+            if code == _TYPE:
                 current[0] = _printable(value.strip().lower()[:64]) or None
-            elif name == "comment":
+            elif code == _COMMENT:
                 current[1] = _clean(value)
     if source_ip is None or not source_ip.strip():
         raise SkipRecord("missing_source_ip", f"record at {where(rec)} has no <source_ip>")
@@ -384,12 +388,10 @@ def _read_record(rec: _Element, index: int, policy: PolicyPublished,
                          f"is more than {caps.max_count} (ParseLimits.max_messages)")
     if not header_from:
         raise SkipRecord("missing_header_from", f"record at {where(rec)} has no <header_from>")
-    dkims = tuple(DkimAuthResult(a[1], a[2], a[3] or "none", a[4])
-                  for a in auths if a[0] == "dkim")
-    spfs = tuple(SpfAuthResult(a[1], a[2], a[3] or "none", a[4])
-                 for a in auths if a[0] == "spf")
+    dkims = tuple([DkimAuthResult(a[1], a[2], a[3] or "none", a[4]) for a in dkim_found])
+    spfs = tuple([SpfAuthResult(a[1], a[2], a[3] or "none", a[4]) for a in spf_found])
     dkim_ok = alignment.dkim_aligned(dkims, header_from, policy.adkim)
     spf_ok = alignment.spf_aligned(spfs, header_from, policy.aspf)
     return Record(index, ip, count, disposition, pe_dkim, pe_spf, header_from, envelope_from,
-                  envelope_to, tuple(OverrideReason(r[0], r[1]) for r in reasons),
+                  envelope_to, tuple([OverrideReason(r[0], r[1]) for r in reasons]) if reasons else (),
                   dkims, spfs, dkim_ok, spf_ok, dkim_ok or spf_ok)

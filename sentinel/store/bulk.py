@@ -8,7 +8,6 @@ Values must already be in a form both accept (str, int, bool, None; JSON and dat
 
 from __future__ import annotations
 
-import marshal
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,23 +37,6 @@ def insert_many(
     )
     for start in range(0, len(rows), CHUNK):
         connection.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
-
-
-def load_file(session: Session, table: Table, columns: Sequence[str], path: str, rows: int, format: str) -> None:
-    """Write a staged file of `rows` rows into `table`, in the session's transaction: COPY
-    text ("copy", PostgreSQL) or marshalled batches of tuples ("marshal")."""
-    if not rows:
-        return
-    if format == "copy":
-        copy_file(session, table, columns, path)
-        return
-    with open(path, "rb") as f:
-        while True:
-            try:
-                batch = marshal.load(f)
-            except EOFError:
-                return
-            insert_many(session, table, columns, batch)
 
 
 def copy_file(session: Session, table: Table, columns: Sequence[str], path: str, chunk: int = 1024 * 1024) -> None:

@@ -108,3 +108,50 @@ def test_a_rule_limited_to_other_domains_stays_quiet(stack: Stack) -> None:
     assert updated["params"]["windowDays"] == 7
     upload(t, FAILING)
     assert alerts(t, type="dmarc_failure") == []
+
+
+def _failing_report(report_id: str, sources: list[tuple[str, int, bool]]) -> str:
+    """A report of legacy.example.org, one record per (IP, count, passes DMARC)."""
+    records = "".join(
+        f"<record><row><source_ip>{ip}</source_ip><count>{count}</count><policy_evaluated>"
+        "<disposition>none</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row>"
+        "<identifiers><header_from>legacy.example.org</header_from></identifiers><auth_results>"
+        f"<spf><domain>{'legacy.example.org' if passes else 'mailer.example.net'}</domain><result>pass</result>"
+        "</spf></auth_results></record>"
+        for ip, count, passes in sources
+    )
+    return ("<feedback><report_metadata><org_name>Yahoo</org_name><report_id>"
+            f"{report_id}</report_id><date_range><begin>1768348800</begin><end>1768435199</end></date_range>"
+            "</report_metadata><policy_published><domain>legacy.example.org</domain><p>reject</p>"
+            f"</policy_published>{records}</feedback>")
+
+
+def test_many_new_sources_in_one_report_open_one_alert_each_and_only_over_the_threshold(stack: Stack) -> None:
+    t = stack.tenant()
+    t.create_domain("legacy.example.org")
+    # 300 new failing IPs (11 to 25 messages: over the default minMessages of 10), two records
+    # of one IP adding up past it, one at exactly 10 (not over), one passing.
+    failing = [(f"203.0.113.{i % 250}" if i < 250 else f"2001:db8::{i:x}", 11 + i % 15, False) for i in range(300)]
+    split = [("198.51.100.1", 6, False), ("198.51.100.1", 5, False)]
+    quiet = [("198.51.100.2", 10, False), ("198.51.100.3", 500, True)]
+    xml = _failing_report("many-new", failing + split + quiet)
+    report = t.data(t.post(f"/api/organizations/{t.org_id}/reports", content=xml,
+                           headers={"Content-Type": "application/xml"}), 201)["report"]
+    by_ip: dict[str, dict[str, Any]] = {}
+    for page in (1, 2, 3, 4):
+        listed = t.data(t.get(f"/api/organizations/{t.org_id}/alerts",
+                              params={"type": "new_source", "limit": "100", "page": str(page)}))
+        assert listed["pagination"]["total"] == 301
+        by_ip.update({a["subject"]: a for a in listed["alerts"]})
+    expected = {ip: count for ip, count, _ in failing} | {"198.51.100.1": 11}
+    assert {ip: a["details"]["dmarcFail"] for ip, a in by_ip.items()} == expected
+    assert all(a["details"]["reportId"] == report["id"] and a["status"] == "open" for a in by_ip.values())
+    triggered = [e for e in stack.events(t.org_id, "alert.triggered") if e.data["type"] == "new_source"]
+    assert sorted(e.data["alertId"] for e in triggered) == sorted(a["id"] for a in by_ip.values())
+
+    # The same sources again, plus one new: only the new one opens; the open ones are refreshed.
+    again = _failing_report("many-new-again", [*failing, ("198.51.100.9", 12, False)])
+    t.data(t.post(f"/api/organizations/{t.org_id}/reports", content=again,
+                  headers={"Content-Type": "application/xml"}), 201)
+    triggered = [e for e in stack.events(t.org_id, "alert.triggered") if e.data["type"] == "new_source"]
+    assert len(triggered) == 302 and "198.51.100.9" in {e.data["subject"] for e in triggered}

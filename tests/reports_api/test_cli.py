@@ -83,3 +83,28 @@ def test_parse_jsonl_writes_records_then_the_report_then_errors(capsys: pytest.C
     report = json.loads(capsys.readouterr().out)["reports"][0]
     assert report["records"] == [{k: v for k, v in line.items() if k not in ("kind", "file", "reportId")}
                                  for line in lines[:20]]
+
+
+def test_ingest_of_a_file_broken_halfway_stores_nothing_of_it(tmp_path: Path, tenant: Tenant, services: Services,
+                                                              settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import func, select
+
+    from sentinel.store.models import DmarcReport, ReportDaySource, ReportSource
+
+    tenant.create_domain("example.com")
+    whole = report_xml("Cli", "cli-broken", 1718236800, [Rec(f"192.0.2.{i}", 3) for i in range(1, 200)])
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(whole[: len(whole) * 2 // 3])  # ends in the middle of a record
+    monkeypatch.setenv("MAILSENTINEL_DATABASE_URL", settings.database_url)
+    assert main(["ingest", str(broken), "--org", tenant.org_id]) == 1
+    out = capsys.readouterr().out
+    assert "Ingested 0 reports (0 records), 0 duplicate, 1 failed." in out and "truncated" in out
+    domains = tenant.data(tenant.get(f"/api/organizations/{tenant.org_id}/domains"))["domains"]
+    domain_ids = [d["id"] for d in domains]
+    # No report row (its records go with it: ON DELETE CASCADE, and they are written only with it).
+    with services.db.transaction() as session:
+        reports = session.scalars(select(DmarcReport.id).where(DmarcReport.organization_id == tenant.org_id)).all()
+        assert reports == []
+        for model in (ReportDaySource, ReportSource):
+            assert session.scalar(select(func.count()).select_from(model).where(model.domain_id.in_(domain_ids))) == 0

@@ -141,3 +141,15 @@ def test_the_store_transaction_never_reads_the_records_back(tenant: Tenant, serv
     # selects from them.
     assert all(s.lstrip().upper().startswith("INSERT INTO") for s in touching), touching
     assert not any("FROM " + table in s or f'FROM "{table}"' in s for s in statements)
+
+
+def test_a_staged_file_gives_back_its_rows_batch_by_batch(tmp_path: Any) -> None:
+    rows = [("rpt", i, "2001:db8::1", i * 7, None, True, "é" * (i % 5000), '{"a": [1]}') for i in range(1234)]
+    out = staging.RowFile(tmp_path / "rows", ("a", "b", "c", "d", "e", "f", "g", "h"), copy=False)
+    for row in rows:
+        out.add(row)
+    staged = out.close()
+    batches = list(staged.batches())
+    assert staged.rows == 1234 and [len(b) for b in batches] == [staging.BATCH] * 4 + [234]
+    assert [tuple(r) for b in batches for r in b] == rows
+    assert list(staging.RowFile(tmp_path / "empty", ("a",), copy=False).close().batches()) == []
