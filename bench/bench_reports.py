@@ -101,7 +101,8 @@ def write_report(path: Path, records: int, seed: int = 7) -> None:
                 a, b = rng.choice(nets4)
                 ip = f"{a}.{b}.{(i >> 8) & 255}.{i & 255}"
             else:
-                ip = f"{rng.choice(nets6)}::{i:x}"
+                # Two low groups: one group of i would pass ffff (an invalid address) past 65,535 records.
+                ip = f"{rng.choice(nets6)}::{i >> 16:x}:{i & 0xFFFF:x}"
             header_from = subdomains[min(int(rng.paretovariate(1.2)) - 1, len(subdomains) - 1)]
             esp = senders[min(int(rng.expovariate(1 / 60)), len(senders) - 1)]
             dkim_ok = rng.random() < 0.8
