@@ -41,8 +41,13 @@ typecheck: $(STAMP) ## mypy (strict on the code, relaxed on tests; strict on the
 	$(BIN)/mypy
 	cd sdk/python && ../../$(BIN)/mypy
 
-unit: $(STAMP) ## the pytest suite only
-	$(BIN)/pytest -q --durations=15
+# pytest-xdist workers for `unit` and `test-postgres` (TEST_WORKERS=0 runs in one process), the
+# schemathesis module in one more process beside them (tests/run-parallel says why). More workers
+# than cores pay off: many tests wait on sockets and subprocesses.
+export TEST_WORKERS ?= 4
+
+unit: $(STAMP) ## the pytest suite only (TEST_WORKERS processes)
+	tests/run-parallel $(BIN)/pytest -q --durations=15
 
 contract: $(STAMP) ## spec validation and schemathesis only
 	$(BIN)/pytest -q contract_tests
@@ -59,7 +64,7 @@ test: lint typecheck console-deps chromium unit sdk-js-test ## everything CI run
 check: test ## alias of test
 
 test-postgres: $(STAMP) ## rerun the database tests on PostgreSQL (MAILSENTINEL_TEST_DATABASE_URL)
-	$(BIN)/pytest -q -m db
+	tests/run-parallel $(BIN)/pytest -q -m db
 
 fuzz: $(STAMP) ## long schemathesis run against the app (many more examples)
 	MAILSENTINEL_FUZZ_EXAMPLES=500 $(BIN)/pytest -q contract_tests -p no:cacheprovider

@@ -10,6 +10,7 @@ The per-operation status counts are also what `make coverage-report` reads.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections import Counter, defaultdict
@@ -87,15 +88,18 @@ class Ledger:
         """Merge this run's counts into the record file (a partial run keeps the others' counts)."""
         path = path or record_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        merged: dict[str, dict[str, dict[str, int]]] = {}
-        if path.exists():
-            try:
-                merged = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError:
-                merged = {}
-        for target, operations in self.as_json().items():
-            merged.setdefault(target, {}).update(operations)
-        path.write_text(json.dumps(merged, indent=1, sort_keys=True), encoding="utf-8")
+        # pytest-xdist workers may finish together: one merge at a time, each reading the last one's.
+        with path.with_name(path.name + ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            merged: dict[str, dict[str, dict[str, int]]] = {}
+            if path.exists():
+                try:
+                    merged = json.loads(path.read_text(encoding="utf-8"))
+                except ValueError:
+                    merged = {}
+            for target, operations in self.as_json().items():
+                merged.setdefault(target, {}).update(operations)
+            path.write_text(json.dumps(merged, indent=1, sort_keys=True), encoding="utf-8")
         return path
 
 

@@ -51,6 +51,10 @@ def two_processes(settings: Settings, shared_redis: str, redis_prefix: str) -> I
                 "MAILSENTINEL_REDIS_KEY_PREFIX": redis_prefix,
                 "MAILSENTINEL_PORT": str(port),
                 "MAILSENTINEL_LOG_LEVEL": "WARNING",
+                # Not 32 connections each opened at start-up (what serve does on PostgreSQL): the
+                # test sends one request at a time, and the server's connections are shared with
+                # the other test processes.
+                "MAILSENTINEL_DB_POOL_WARM": "2",
             }
             process = subprocess.Popen(
                 [SERVE, "serve", "--host", "127.0.0.1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

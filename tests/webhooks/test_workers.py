@@ -27,6 +27,7 @@ from tests.webhooks.conftest import KEY, hook_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 0.5
+WORKER_DEFAULT_TIMEOUT = 15.0  # Settings.webhook_timeout's default
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def _record(services: Services, org_id: str, count: int) -> None:
             record_event(session, services.ids, services.clock, org_id, "report.received", {"n": n})
 
 
-def _worker(services: Services) -> subprocess.Popen[bytes]:
+def _worker(services: Services, webhook_timeout: float = TIMEOUT) -> subprocess.Popen[bytes]:
     s = services.settings
     env = {
         **os.environ,
@@ -55,7 +56,7 @@ def _worker(services: Services) -> subprocess.Popen[bytes]:
         "MAILSENTINEL_NAMESERVERS": ",".join(s.nameservers),
         "MAILSENTINEL_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
         "MAILSENTINEL_WEBHOOK_SECRET_KEYS": KEY,
-        "MAILSENTINEL_WEBHOOK_TIMEOUT": str(TIMEOUT),
+        "MAILSENTINEL_WEBHOOK_TIMEOUT": str(webhook_timeout),
         "MAILSENTINEL_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen([sys.executable, "-m", "sentinel.cli", "worker"], cwd=ROOT, env=env,
@@ -116,12 +117,16 @@ def test_two_workers_send_each_delivery_once(live_clock: Services) -> None:
     principal = _owner(live_clock)
     with Receiver(default=Reply(200, delay=0.005)) as rx:
         hook = live_clock.webhooks.create(principal, principal.organization_id, {"url": rx.url})["webhook"]
-        workers = [_worker(live_clock), _worker(live_clock)]
+        # The default attempt timeout, not TIMEOUT: a lease lasts as long as a batch of attempts
+        # that all time out, and with 0.5 s ones (4.5 s) a worker starved of CPU on a loaded machine
+        # outlived its lease while sending 128 quick ones, and the other worker sent them again.
+        workers = [_worker(live_clock, WORKER_DEFAULT_TIMEOUT), _worker(live_clock, WORKER_DEFAULT_TIMEOUT)]
         try:
             _record(live_clock, principal.organization_id, count)
             # A hang guard, not a speed bound: a claim left by a lock timeout on a loaded machine
-            # goes out again once its lease ends, as at-least-once delivery allows.
-            rx.wait_for(count, timeout=120 + live_clock.deliverer.lease.total_seconds())
+            # goes out again once its lease (77 s with 15 s attempts) ends, as at-least-once
+            # delivery allows.
+            rx.wait_for(count, timeout=240)
             deadline = time.monotonic() + 60
             while _statuses(live_clock, hook["id"]) != {"succeeded": count}:
                 assert time.monotonic() < deadline, _statuses(live_clock, hook["id"])
