@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.reports import _day
 from sentinel.accounts.organizations import clean_name, normalize_email
 from sentinel.app import load_spec
 from sentinel.dns.dkim import selector_problem
 from sentinel.domains.service import clean_selectors
 from sentinel.errors import ValidationError
+from sentinel.web.api import day
 from tests.support.api import Tenant, error_of
 
 SPEC = load_spec()
@@ -139,7 +139,7 @@ DAY = Spec(PARAMETERS["From"]["schema"])
     )
 )
 def test_the_server_takes_exactly_the_days_the_spec_allows(value: str) -> None:
-    assert accepts(lambda v: _day("from", v), value) == DAY.allows(value), value
+    assert accepts(lambda v: day("from", v), value) == DAY.allows(value), value
 
 
 # Through the API, on SQLite and (in CI) PostgreSQL, which refuses NUL characters in text.
