@@ -483,7 +483,7 @@ def main() -> int:
             dns_cpu = cpu_seconds(servers.pid) - dns_before
             client_cpu = time.process_time() - own_before
             questions = sum(int(r[2].get("result", r[2]).get("dnsQueries", 0)) for r in api_results)
-            print(f"during the API set: DNS+HTTPS servers' CPU {dns_cpu:.2f} s, the 40 clients' CPU "
+            print(f"during the API set: DNS+HTTPS servers' CPU {dns_cpu:.2f} s, the client's CPU "
                   f"{client_cpu:.2f} s, {questions} DNS questions in all")
             if spy is not None:
                 spy.send_signal(2)
