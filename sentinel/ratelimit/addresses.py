@@ -53,6 +53,9 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[N
     return hops[0] if hops else peer
 
 
+# Asked on every request (the failed-authentication window is read before the token is
+# checked); the same few addresses come back again and again.
+@functools.lru_cache(maxsize=4096)
 def failure_bucket(address: str) -> str:
     """The key failed authentications are counted under for a client address.
 
