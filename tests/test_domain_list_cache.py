@@ -136,3 +136,15 @@ def test_a_cache_of_no_pages_computes_every_time(services: Services) -> None:
         for _ in range(3):
             cache.get("key", [domains_version("org_none")], lambda: calls.append(1) or len(calls))
     assert len(calls) == 3 + 1
+
+
+def test_a_kept_page_keeps_its_etag_until_the_domains_change(tenant: Tenant) -> None:
+    domain = tenant.create_domain("etag-kept.example.com")
+    first = tenant.get("/api/domains")
+    etag = first.headers["etag"]
+    again = tenant.get("/api/domains", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag
+    tenant.data(tenant.patch(f"/api/domains/{domain['id']}", json={"description": "changed"}))
+    changed = tenant.get("/api/domains", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["data"]["domains"][0]["description"] == "changed"

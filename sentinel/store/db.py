@@ -133,6 +133,15 @@ def lock_row(session: Session, key: Any, value: Any) -> bool:
     return session.execute(select(key).where(key == value).with_for_update()).first() is not None
 
 
+def _fetch(connection: Any, sql: str, params: Sequence[Any], one: bool) -> list[Any]:
+    """The rows of one query on a DBAPI connection (`one`: the first at most)."""
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    rows = cursor.fetchmany(1) if one else cursor.fetchall()
+    cursor.close()
+    return list(rows)
+
+
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE")
 
 
@@ -368,15 +377,11 @@ class Database:
                 # Unlike Engine.connect, a raw checkout leaves connect errors unwrapped: wrapped below.
                 connection = self.engine.raw_connection()
                 try:
-                    cursor = connection.cursor()
-                    cursor.execute(sql, params)
-                    rows = cursor.fetchmany(1) if one else cursor.fetchall()
-                    cursor.close()
+                    return _fetch(connection, sql, params, one)
                 finally:
                     connection.close()  # back to the pool, which rolls back what the read began
             except error as exc:
                 raise DBAPIError.instance(sql, params, exc, error) from exc
-        return list(rows)
 
     def _read_on_own(self, sql: str, params: Sequence[Any], one: bool) -> list[Any]:
         readers = self._readers
@@ -389,15 +394,11 @@ class Database:
                 self._reader_fairies.append(fairy)
             connection = readers.connection = fairy.dbapi_connection
         try:
-            cursor = connection.cursor()
-            cursor.execute(sql, params)
-            rows = cursor.fetchmany(1) if one else cursor.fetchall()
-            cursor.close()
+            return _fetch(connection, sql, params, one)
         except Exception:
             readers.connection = None  # whatever went wrong, the next read opens another
             connection.close()
             raise
-        return list(rows)
 
     def warm(self, connections: int) -> int:
         """Open up to `connections` pooled connections now (at most the pool's size) and leave

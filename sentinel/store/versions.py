@@ -16,10 +16,9 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sentinel.store.db import Database
+from sentinel.store.models import CacheGeneration
 
 T = TypeVar("T")
-
-TABLE = "cache_generations"
 
 
 def domains_version(organization_id: str) -> str:
@@ -53,7 +52,8 @@ class VersionedCache(Generic[T]):
         sql = self._sql.get(len(names))
         if sql is None:
             marks = ", ".join("?" * len(names))
-            sql = self._sql[len(names)] = f"SELECT name, value FROM {TABLE} WHERE name IN ({marks})"
+            table = CacheGeneration.__tablename__
+            sql = self._sql[len(names)] = f"SELECT name, value FROM {table} WHERE name IN ({marks})"
         found = dict(self.db.read_rows(sql, names))
         return tuple(int(found.get(name, 0)) for name in names)
 

@@ -35,19 +35,19 @@ def dumps(payload: Any) -> bytes:
 
 def envelope(data: Any, status: int = 200, *, if_none_match: str | None = None, cacheable: bool = False) -> Response:
     """`{"success": true, "data": ...}`; cacheable GETs get an ETag and honour If-None-Match."""
-    if isinstance(data, Shared) and data.derived is not None:
+    shared = isinstance(data, Shared)
+    if shared and data.derived is not None:
         # A cached value (sentinel/store/versions.py), rendered once for all its readers.
         body, etag = data.derived
     else:
         # orjson passes subclasses by (see _ORJSON_OPTIONS): a Shared one is encoded as the dict it is.
-        body = dumps({"success": True, "data": dict(data) if isinstance(data, Shared) else data})
-        if not cacheable:
-            return Response(body, status_code=status, media_type=JSON)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        if isinstance(data, Shared):
-            data.derived = (body, etag)
+        body, etag = dumps({"success": True, "data": dict(data) if shared else data}), None
     if not cacheable:
         return Response(body, status_code=status, media_type=JSON)
+    if etag is None:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if shared:
+            data.derived = (body, etag)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if if_none_match and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
